@@ -1,0 +1,71 @@
+#pragma once
+
+#include "blink_sub/net/endpoint.hpp"
+
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/awaitable.hpp>
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+
+namespace blink_sub::net {
+
+struct TlsOptions {
+    std::string cacert; // PEM bundle to trust instead of the system store; empty: system store
+    bool insecure = false;
+};
+
+// How an I/O step ended. `message` is a sentence for the user when failed,
+// e.g. "TLS handshake with localhost:8443 failed: certificate verify failed
+// (self-signed certificate); pass --cacert FILE to trust it".
+struct Status {
+    enum class Kind { ok, closed, failed };
+
+    Kind kind = Kind::ok;
+    std::string message;
+
+    bool ok() const { return kind == Kind::ok; }
+};
+
+// A close frame as received (or 1006 with an explanation when none came).
+struct CloseInfo {
+    std::uint16_t code = 1006;
+    std::string reason;
+};
+
+// One WebSocket connection speaking the graphql-transport-ws subprotocol over
+// TCP or TLS. It knows nothing about GraphQL. One read and one write may be
+// outstanding at a time; close() may overlap a pending read.
+class Connection {
+  public:
+    Connection(boost::asio::any_io_executor executor, Endpoint endpoint, TlsOptions tls);
+    ~Connection();
+    Connection(const Connection&) = delete;
+    Connection& operator=(const Connection&) = delete;
+
+    // Resolves, connects, does the TLS handshake (SNI, peer and host-name
+    // checks unless insecure) and the upgrade, all before `deadline`.
+    boost::asio::awaitable<Status> open(std::chrono::steady_clock::time_point deadline);
+
+    // Reads one whole message. `frame` stays valid until the next read.
+    // A close frame from the peer gives Kind::closed; see close_info().
+    boost::asio::awaitable<Status> read(std::string_view& frame);
+
+    boost::asio::awaitable<Status> write(std::string_view text);
+
+    // Sends a close frame; the pending read then ends with Kind::closed.
+    boost::asio::awaitable<Status> close(std::uint16_t code, std::string_view reason);
+
+    // Drops the socket at once; pending operations end.
+    void abort();
+
+    const CloseInfo& close_info() const;
+
+  private:
+    struct Impl;
+    std::unique_ptr<Impl> impl_;
+};
+
+} // namespace blink_sub::net

@@ -1,0 +1,63 @@
+#include "blink_sub/output.hpp"
+
+#include <csignal>
+#include <gtest/gtest.h>
+#include <string>
+#include <unistd.h>
+
+namespace blink_sub {
+namespace {
+
+struct Pipe {
+    int read_end = -1;
+    int write_end = -1;
+
+    Pipe() {
+        int fds[2];
+        EXPECT_EQ(::pipe(fds), 0);
+        read_end = fds[0];
+        write_end = fds[1];
+    }
+    ~Pipe() {
+        if (read_end >= 0) {
+            ::close(read_end);
+        }
+        ::close(write_end);
+    }
+
+    std::string drain(size_t size) const {
+        std::string text(size, '\0');
+        size_t got = 0;
+        while (got < size) {
+            ssize_t n = ::read(read_end, text.data() + got, size - got);
+            if (n <= 0) {
+                break;
+            }
+            got += static_cast<size_t>(n);
+        }
+        text.resize(got);
+        return text;
+    }
+};
+
+TEST(Output, EachPayloadBecomesOneLine) {
+    Pipe pipe;
+    Output output(pipe.write_end);
+    EXPECT_TRUE(output.write_line(R"({"data":1})"));
+    EXPECT_TRUE(output.write_line(R"({"data":2})"));
+    EXPECT_EQ(pipe.drain(22), "{\"data\":1}\n{\"data\":2}\n");
+}
+
+TEST(Output, ClosedReaderIsReportedNotFatal) {
+    std::signal(SIGPIPE, SIG_IGN);
+    Pipe pipe;
+    ::close(pipe.read_end);
+    pipe.read_end = -1;
+    Output output(pipe.write_end);
+    EXPECT_FALSE(output.write_line("{}"));
+    EXPECT_TRUE(output.closed());
+    EXPECT_FALSE(output.write_line("{}")) << "stays closed";
+}
+
+} // namespace
+} // namespace blink_sub
