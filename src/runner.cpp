@@ -190,7 +190,10 @@ class Runner {
             end(ExitCode::ok);
             return;
         }
-        if (options_.count != 0 && ++received_ >= options_.count) {
+        // --count counts `next` messages here too, not acks or pings.
+        std::string error;
+        if (options_.count != 0 && raw_decoder_.decode(frame, raw_message_, error) &&
+            raw_message_.type == protocol::MessageType::next && ++received_ >= options_.count) {
             end(ExitCode::ok);
         }
     }
@@ -353,6 +356,8 @@ class Runner {
     std::deque<Outgoing> outbox_;
     bool writing_ = false;
     bool socket_open_ = false;
+    protocol::FrameDecoder raw_decoder_;
+    protocol::ServerMessage raw_message_;
     std::uint64_t received_ = 0;
     std::optional<ExitCode> exit_;
     std::shared_ptr<StdinRelay> relay_;

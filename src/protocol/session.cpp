@@ -35,9 +35,19 @@ std::string seconds(std::chrono::milliseconds duration) {
     auto tenths = duration.count() / 100;
     auto text = std::to_string(tenths / 10);
     if (tenths % 10 != 0) {
-        text += "." + std::to_string(tenths % 10);
+        text += '.';
+        text += std::to_string(tenths % 10);
     }
-    return text + " s";
+    text += " s";
+    return text;
+}
+
+// How logs name a subscription: its operation name when it has one.
+std::string label(const std::string& id, const Operation& operation) {
+    if (operation.operation_name.empty()) {
+        return "subscription " + id;
+    }
+    return "subscription " + id + " (" + operation.operation_name + ")";
 }
 
 void log(Actions& out, LogLevel level, std::string text) {
@@ -134,11 +144,13 @@ void Session::on_next(const ServerMessage& message, Actions& out) {
             return;
         }
         log(out, LogLevel::warn,
-            "subscription " + message.id + " returned errors: " + describe(message.errors));
+            label(subscription->id, subscription->operation) +
+                " returned errors: " + describe(message.errors));
     }
     if (!message.data_errors.empty()) {
         log(out, LogLevel::warn,
-            "subscription " + message.id + " reported: " + describe(message.data_errors));
+            label(subscription->id, subscription->operation) +
+                " reported: " + describe(message.data_errors));
     }
 
     if (subscription->operation.ends_at_final_status) {
@@ -154,7 +166,7 @@ void Session::on_next(const ServerMessage& message, Actions& out) {
         }
     }
     if (config_.count != 0 && received_ >= config_.count) {
-        log(out, LogLevel::info, "received " + std::to_string(received_) + " messages; done");
+        log(out, LogLevel::info, "reached --count " + std::to_string(received_) + "; done");
         finish(ExitCode::ok, out);
     }
 }
@@ -167,7 +179,8 @@ void Session::on_error(const ServerMessage& message, Actions& out) {
     }
     subscription->state = SubState::failed;
     log(out, LogLevel::error,
-        "server rejected subscription " + message.id + ": " + describe(message.errors));
+        "server rejected " + label(subscription->id, subscription->operation) + ": " +
+            describe(message.errors));
     end_if_all_done(out);
 }
 
@@ -181,7 +194,7 @@ void Session::on_complete(const ServerMessage& message, Actions& out) {
     // errors and then `complete`: that subscription failed.
     subscription->state = subscription->errored ? SubState::failed : SubState::completed;
     log(out, subscription->errored ? LogLevel::error : LogLevel::info,
-        "server completed subscription " + message.id +
+        "server completed " + label(subscription->id, subscription->operation) +
             (subscription->errored ? " after errors" : ""));
     end_if_all_done(out);
 }
