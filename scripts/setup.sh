@@ -1,7 +1,9 @@
 #!/bin/sh
 # Installs what blink-sub needs on Debian 12: build dependencies, and with
-# --tests also GoogleTest, clang-format, OpenSSL's CLI, Node.js and the test
-# server's npm packages (from tests/server/package-lock.json).
+# --tests also GoogleTest, clang-format, OpenSSL's CLI, tinyproxy, Node.js and
+# the test server's npm packages (from tests/server/package-lock.json). The
+# tests start tinyproxy themselves; the service the package enables (port
+# 8888, local clients only) is not used and may be disabled.
 set -eu
 
 tests=no
@@ -21,7 +23,7 @@ packages="cmake ninja-build g++ pkg-config ca-certificates
     libboost1.81-dev libboost-url1.81-dev libssl-dev
     nlohmann-json3-dev libsimdjson-dev libcli11-dev libspdlog-dev"
 if [ "$tests" = yes ]; then
-    packages="$packages libgtest-dev clang-format openssl"
+    packages="$packages libgtest-dev clang-format openssl tinyproxy"
     # Debian's Node.js unless one is already installed.
     command -v node >/dev/null 2>&1 || packages="$packages nodejs"
     command -v npm >/dev/null 2>&1 || packages="$packages npm"

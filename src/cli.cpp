@@ -2,6 +2,7 @@
 
 #include "blink_sub/exit_code.hpp"
 #include "blink_sub/net/endpoint.hpp"
+#include "blink_sub/net/proxy.hpp"
 #include "blink_sub/operation.hpp"
 
 #include <CLI/CLI.hpp>
@@ -454,6 +455,22 @@ Secret secret(const Flag& flag, const EnvLookup& env, std::string_view variable)
     return Secret{env_value(env, variable).value_or("")};
 }
 
+std::optional<net::Proxy> proxy(const Flag& flag, const net::Endpoint& endpoint,
+                                const EnvLookup& env) {
+    std::optional<std::string_view> flag_value;
+    if (flag.given()) {
+        flag_value = flag.value;
+    }
+    std::string error;
+    auto chosen = net::select_proxy(endpoint, flag_value, env, error);
+    if (!error.empty()) {
+        throw UsageError(error, flag.given() ? "pass a URL such as http://proxy.example:3128"
+                                             : "fix the variable, or pass --proxy URL (or "
+                                               "--proxy '' to connect directly)");
+    }
+    return chosen;
+}
+
 ConnectionOptions connection_options(const CommandLine& line, const EnvLookup& env) {
     ConnectionOptions connection;
     connection.endpoint = endpoint(line, env);
@@ -468,7 +485,7 @@ ConnectionOptions connection_options(const CommandLine& line, const EnvLookup& e
     if (line.retries.given()) {
         connection.retries = retries(line.retries);
     }
-    connection.proxy = line.proxy.value;
+    connection.proxy = proxy(line.proxy, connection.endpoint, env);
     if (line.cacert.given()) {
         read_file(line.cacert, line.cacert.value);
         connection.cacert = line.cacert.value;
@@ -561,16 +578,21 @@ std::string describe(const CLI::App& app, const CLI::ParseError& error) {
     return text + "; " + std::string(see_help);
 }
 
-// Whatever CLI11 echoes back, the key and the token must not reach the terminal.
+// Whatever CLI11 echoes back, the key, the token and a proxy's password must not reach the
+// terminal.
 std::vector<std::string> secrets_in(const std::vector<std::string>& args, const EnvLookup& env) {
     std::vector<std::string> secrets;
     for (std::size_t i = 1; i < args.size(); ++i) {
-        for (const std::string_view flag : {"--api-key", "--auth-token"}) {
+        for (const std::string_view flag : {"--api-key", "--auth-token", "--proxy"}) {
             const std::string with_value = std::string(flag) + "=";
+            std::string_view value;
             if (args[i] == flag && i + 1 < args.size()) {
-                secrets.push_back(args[i + 1]);
+                value = args[i + 1];
             } else if (args[i].starts_with(with_value)) {
-                secrets.push_back(args[i].substr(with_value.size()));
+                value = std::string_view(args[i]).substr(with_value.size());
+            }
+            if (!value.empty()) {
+                secrets.emplace_back(flag == "--proxy" ? net::proxy_credentials(value) : value);
             }
         }
     }

@@ -4,19 +4,23 @@
 #include "blink_sub/net/connection.hpp"
 #include "blink_sub/output.hpp"
 #include "blink_sub/protocol/close_code.hpp"
+#include "blink_sub/protocol/reconnect_policy.hpp"
 #include "blink_sub/protocol/session.hpp"
 
+#include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
 #include <csignal>
 #include <deque>
 #include <iostream>
 #include <memory>
 #include <mutex>
+#include <random>
 #include <thread>
 #include <variant>
 
@@ -50,6 +54,10 @@ std::string endpoint_url(const net::Endpoint& endpoint) {
     return (endpoint.secure ? "wss://" : "ws://") + endpoint.host_and_port() + endpoint.target;
 }
 
+std::string seconds(std::chrono::milliseconds duration) {
+    return fmt::format("{:.1f} s", static_cast<double>(duration.count()) / 1000);
+}
+
 protocol::SessionConfig session_config(const Options& options) {
     protocol::SessionConfig config;
     config.init_payload =
@@ -74,15 +82,9 @@ ExitCode raw_exit_code(std::uint16_t code) {
 
 class Runner {
   public:
-    struct StdinRelay {
-        std::mutex mutex;
-        Runner* runner = nullptr;
-    };
-
     explicit Runner(const Options& options)
-        : options_(options), connection_(io_.get_executor(), options.connection.endpoint,
-                                         {options.connection.cacert, options.connection.insecure}),
-          session_(session_config(options)) {}
+        : options_(options), session_(session_config(options)),
+          policy_({.retries = options.connection.retries}) {}
 
     ~Runner() {
         if (relay_) {
@@ -102,7 +104,19 @@ class Runner {
                 on_signal(signal);
             }
         });
-        asio::co_spawn(io_, main_loop(), asio::detached);
+        // When main_loop is done, so is the run: stop rather than wait for
+        // stray timers (Beast's own close timeout among them).
+        asio::co_spawn(io_, main_loop(), [this](std::exception_ptr error) {
+            if (error) {
+                try {
+                    std::rethrow_exception(error);
+                } catch (const std::exception& e) {
+                    spdlog::error("internal error: {}", e.what());
+                }
+                exit_ = ExitCode::failure;
+            }
+            io_.stop();
+        });
         io_.run();
         return exit_.value_or(ExitCode::failure);
     }
@@ -114,25 +128,78 @@ class Runner {
     };
     using Outgoing = std::variant<Secret, CloseRequest>;
 
+    // The stdin thread of `raw` posts here while the runner lives.
+    struct StdinRelay {
+        std::mutex mutex;
+        Runner* runner = nullptr;
+    };
+
     bool raw() const { return options_.command == Command::raw; }
 
     asio::awaitable<void> main_loop() {
-        const auto& endpoint = options_.connection.endpoint;
-        spdlog::info("connecting to {}", endpoint_url(endpoint));
-        auto deadline = Clock::now() + options_.connection.connect_timeout;
-
-        net::Status status = co_await connection_.open(deadline);
-        if (!status.ok()) {
-            if (!exit_) {
-                spdlog::error("{}", status.message);
-                exit_ = ExitCode::failure;
+        for (;;) {
+            co_await connect_and_read();
+            if (exit_ || raw()) {
+                break;
             }
-            co_return finish_io();
+            auto delay =
+                retryable_ ? policy_.next_delay(Clock::now(), jitter_(random_)) : std::nullopt;
+            if (!delay) {
+                apply(session_.on_give_up(give_up_text()));
+                break;
+            }
+            spdlog::warn("{}; reconnecting in {} (attempt {})", cause_, seconds(*delay),
+                         policy_.attempt());
+            backoff_.expires_after(*delay);
+            co_await backoff_.async_wait(asio::as_tuple(asio::use_awaitable));
+            if (exit_) {
+                break;
+            }
         }
+        finish_io();
+    }
+
+    std::string give_up_text() const {
+        if (!retryable_ || !policy_.acknowledged_once()) {
+            return cause_;
+        }
+        if (options_.connection.retries == 0) {
+            return cause_ + "; not reconnecting (--retries 0)";
+        }
+        return fmt::format("{}; giving up after {} failed attempts (--retries {})", cause_,
+                           policy_.attempt(), options_.connection.retries);
+    }
+
+    // One connection, from opening to the end of its reads. Leaves cause_ and
+    // retryable_ saying why it ended, unless the run is over.
+    asio::awaitable<void> connect_and_read() {
+        const auto& endpoint = options_.connection.endpoint;
+        if (options_.connection.proxy) {
+            spdlog::info("connecting to {} via proxy {}", endpoint_url(endpoint),
+                         options_.connection.proxy->display);
+        } else {
+            spdlog::info("connecting to {}", endpoint_url(endpoint));
+        }
+        const auto deadline = Clock::now() + options_.connection.connect_timeout;
+        policy_.on_attempt(Clock::now());
+        retryable_ = true;
+        auto connection = std::make_shared<net::Connection>(
+            io_.get_executor(), endpoint,
+            net::TlsOptions{options_.connection.cacert, options_.connection.insecure},
+            options_.connection.proxy);
+        connection_ = connection;
+
+        net::Status status = co_await connection->open(deadline);
         if (exit_) {
-            co_return finish_io(); // a signal arrived while connecting
+            co_return; // a signal arrived while connecting
+        }
+        if (!status.ok()) {
+            cause_ = status.message;
+            retryable_ = status.retryable;
+            co_return;
         }
         socket_open_ = true;
+        acknowledged_ = false;
         spdlog::info("connected to {}", endpoint.host_and_port());
 
         if (raw()) {
@@ -140,30 +207,36 @@ class Runner {
         } else {
             apply(session_.on_open(Clock::now(), deadline));
         }
-        co_await read_loop();
-        finish_io();
+        co_await read_loop(connection);
     }
 
-    asio::awaitable<void> read_loop() {
+    asio::awaitable<void> read_loop(std::shared_ptr<net::Connection> connection) {
         for (;;) {
             std::string_view frame;
-            net::Status status = co_await connection_.read(frame);
+            net::Status status = co_await connection->read(frame);
+            if (connection != connection_) {
+                co_return; // dropped for a reconnect
+            }
             if (!status.ok()) {
                 socket_open_ = false;
-                on_socket_closed(status);
+                on_socket_closed(*connection, status);
                 co_return;
             }
             spdlog::trace("received: {}", frame.substr(0, 1000));
             if (raw()) {
                 on_raw_frame(frame);
-            } else {
-                apply(session_.on_text(frame, Clock::now()));
+                continue;
+            }
+            apply(session_.on_text(frame, Clock::now()));
+            if (!acknowledged_ && session_.acknowledged()) {
+                acknowledged_ = true;
+                policy_.on_acknowledged();
             }
         }
     }
 
-    void on_socket_closed(const net::Status& status) {
-        const net::CloseInfo& info = connection_.close_info();
+    void on_socket_closed(const net::Connection& connection, const net::Status& status) {
+        const net::CloseInfo& info = connection.close_info();
         std::string reason = status.kind == net::Status::Kind::failed && !status.message.empty()
                                  ? status.message
                                  : info.reason;
@@ -215,7 +288,7 @@ class Runner {
                 }
                 asio::post(relay->runner->io_, [runner = relay->runner, line]() mutable {
                     if (runner->socket_open_ && !runner->exit_) {
-                        runner->send(Secret(std::move(line)));
+                        runner->queue(Secret(std::move(line)));
                     }
                 });
             }
@@ -239,7 +312,7 @@ class Runner {
         for (auto& action : actions) {
             if (auto* send_text = std::get_if<protocol::SendText>(&action)) {
                 spdlog::debug("sending {}", send_text->description);
-                send(std::move(send_text->text));
+                queue(std::move(send_text->text));
             } else if (auto* emit = std::get_if<protocol::EmitLine>(&action)) {
                 if (!stdout_closed && !output_.write_line(emit->line)) {
                     stdout_closed = true;
@@ -250,6 +323,10 @@ class Runner {
                 queue(CloseRequest{close->code, std::move(close->reason)});
             } else if (auto* finish = std::get_if<protocol::Finish>(&action)) {
                 exit_ = exit_.value_or(finish->code);
+                backoff_.cancel();
+            } else if (auto* again = std::get_if<protocol::Reconnect>(&action)) {
+                cause_ = std::move(again->cause);
+                drop_connection();
             }
         }
         if (stdout_closed && !exit_) {
@@ -257,6 +334,16 @@ class Runner {
             apply(session_.on_stop(ExitCode::ok));
         }
         arm_timer();
+    }
+
+    // The session gave up on this socket: no close handshake, the read loop
+    // ends and main_loop decides about the next attempt.
+    void drop_connection() {
+        socket_open_ = false;
+        outbox_.clear();
+        if (connection_) {
+            connection_->abort();
+        }
     }
 
     void arm_timer() {
@@ -276,25 +363,23 @@ class Runner {
     void on_signal(int signal) {
         ExitCode code = signal == SIGINT ? ExitCode::interrupted : ExitCode::terminated;
         spdlog::info("{}; closing", signal == SIGINT ? "interrupted" : "terminated");
-        if (!socket_open_) {
-            exit_ = exit_.value_or(code);
-            connection_.abort();
-            return;
-        }
         if (raw()) {
             end(code);
         } else {
             apply(session_.on_stop(code));
         }
+        exit_ = exit_.value_or(code);
+        backoff_.cancel();
+        if (!socket_open_ && connection_) {
+            connection_->abort(); // still connecting
+        }
         // A second signal means "now".
         signals_.async_wait([this](auto error, int) {
-            if (!error) {
-                connection_.abort();
+            if (!error && connection_) {
+                connection_->abort();
             }
         });
     }
-
-    void send(Secret text) { queue(std::move(text)); }
 
     void queue(Outgoing item) {
         if (!socket_open_) {
@@ -302,60 +387,73 @@ class Runner {
         }
         if (std::holds_alternative<CloseRequest>(item)) {
             close_guard_.expires_after(close_grace);
-            close_guard_.async_wait([this](auto error) {
+            close_guard_.async_wait([this, connection = connection_](auto error) {
                 if (!error) {
                     spdlog::debug("closing handshake timed out; dropping the connection");
-                    connection_.abort();
+                    connection->abort();
                 }
             });
         }
         outbox_.push_back(std::move(item));
-        if (!writing_) {
-            writing_ = true;
-            asio::co_spawn(io_, write_loop(), asio::detached);
+        if (writer_ != connection_) {
+            writer_ = connection_;
+            asio::co_spawn(io_, write_loop(connection_), asio::detached);
         }
     }
 
-    asio::awaitable<void> write_loop() {
-        while (!outbox_.empty() && socket_open_) {
+    // Sends the outbox in order on one connection; a reconnect leaves this
+    // loop behind and starts another for the new connection.
+    asio::awaitable<void> write_loop(std::shared_ptr<net::Connection> connection) {
+        while (connection == connection_ && socket_open_ && !outbox_.empty()) {
             Outgoing item = std::move(outbox_.front());
             outbox_.pop_front();
             net::Status status;
             if (auto* text = std::get_if<Secret>(&item)) {
-                status = co_await connection_.write(text->reveal());
+                status = co_await connection->write(text->reveal());
             } else {
                 auto& close = std::get<CloseRequest>(item);
-                status = co_await connection_.close(close.code, close.reason);
-                outbox_.clear();
+                status = co_await connection->close(close.code, close.reason);
             }
             if (!status.ok()) {
                 spdlog::debug("write failed: {}", status.message);
                 break;
             }
         }
-        writing_ = false;
+        if (writer_ == connection) {
+            writer_.reset();
+        }
     }
 
     // Nothing more will be read: stop every timer so io_context::run returns.
     void finish_io() {
         socket_open_ = false;
         timer_.cancel();
+        backoff_.cancel();
         close_guard_.cancel();
         signals_.cancel();
-        connection_.abort();
+        if (connection_) {
+            connection_->abort();
+        }
     }
 
     const Options& options_;
     asio::io_context io_;
     asio::signal_set signals_{io_, SIGINT, SIGTERM};
-    asio::steady_timer timer_{io_};
+    asio::steady_timer timer_{io_};   // the session's next deadline
+    asio::steady_timer backoff_{io_}; // the wait before a reconnect
     asio::steady_timer close_guard_{io_};
-    net::Connection connection_;
+    std::shared_ptr<net::Connection> connection_; // the current one
+    std::shared_ptr<net::Connection> writer_;     // the one write_loop serves
     protocol::Session session_;
+    protocol::ReconnectPolicy policy_;
+    std::mt19937_64 random_{std::random_device{}()};
+    std::uniform_real_distribution<double> jitter_{0.0, 1.0};
     Output output_;
     std::deque<Outgoing> outbox_;
-    bool writing_ = false;
     bool socket_open_ = false;
+    bool acknowledged_ = false; // on the current connection
+    bool retryable_ = true;
+    std::string cause_; // why the last connection ended
     protocol::FrameDecoder raw_decoder_;
     protocol::ServerMessage raw_message_;
     std::uint64_t received_ = 0;

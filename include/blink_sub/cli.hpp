@@ -1,17 +1,14 @@
 #pragma once
 
+#include "blink_sub/env_lookup.hpp"
 #include "blink_sub/options.hpp"
 
-#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
 namespace blink_sub {
-
-// Looks up an environment variable; nothing when it is unset.
-using EnvLookup = std::function<std::optional<std::string>(std::string_view)>;
 
 // What the command line asks for: either options to run with, or an exit
 // code with text for stdout (--help, --version) or stderr (usage errors).

@@ -1,11 +1,13 @@
 #pragma once
 
 #include "blink_sub/net/endpoint.hpp"
+#include "blink_sub/net/proxy.hpp"
 #include "blink_sub/operation.hpp"
 #include "blink_sub/secret.hpp"
 
 #include <chrono>
 #include <cstdint>
+#include <optional>
 #include <string>
 
 namespace blink_sub {
@@ -20,8 +22,8 @@ struct ConnectionOptions {
     Secret auth_token;
     std::chrono::milliseconds connect_timeout{10'000};
     std::chrono::milliseconds keepalive{30'000}; // zero turns keepalive off
-    int retries = 10;                            // -1: forever
-    std::string proxy;                           // empty: read the environment
+    int retries = -1;                            // failed reconnects in a row; -1: forever
+    std::optional<net::Proxy> proxy;             // nothing: connect directly
     std::string cacert;                          // empty: the system store
     bool insecure = false;
 };

@@ -40,6 +40,15 @@ Status failed(std::string message) {
     return {Status::Kind::failed, std::move(message)};
 }
 
+Status failed_for_good(std::string message) {
+    return {Status::Kind::failed, std::move(message), false};
+}
+
+// Upgrade refusals worth another try: the server is busy, restarting or rate limiting.
+bool is_transient_refusal(unsigned status) {
+    return status == 408 || status == 429 || status >= 500;
+}
+
 bool is_ip_literal(const std::string& host) {
     error_code ec;
     asio::ip::make_address(host, ec);
@@ -113,13 +122,15 @@ struct Resolving {
 } // namespace
 
 struct Connection::Impl {
-    Impl(asio::any_io_executor executor, Endpoint endpoint, TlsOptions tls)
+    Impl(asio::any_io_executor executor, Endpoint endpoint, TlsOptions tls,
+         std::optional<Proxy> proxy)
         : executor(std::move(executor)), endpoint(std::move(endpoint)), tls(std::move(tls)),
-          where(this->endpoint.host_and_port()) {}
+          proxy(std::move(proxy)), where(this->endpoint.host_and_port()) {}
 
     asio::any_io_executor executor;
     Endpoint endpoint;
     TlsOptions tls;
+    std::optional<Proxy> proxy;
     std::string where;
     std::optional<ssl::context> context;
     std::optional<PlainSocket> plain;
@@ -145,6 +156,7 @@ struct Connection::Impl {
     asio::awaitable<Status> resolve(std::chrono::steady_clock::time_point deadline,
                                     tcp::resolver::results_type& results);
     asio::awaitable<Status> connect(const tcp::resolver::results_type& results);
+    asio::awaitable<Status> tunnel();
     asio::awaitable<Status> tls_handshake();
     Status tls_failure(error_code ec);
     asio::awaitable<Status> upgrade();
@@ -177,10 +189,10 @@ Status Connection::Impl::make_socket() {
             context->load_verify_file(tls.cacert, ec);
         }
         if (ec && tls.cacert.empty()) {
-            return failed("cannot load the system certificate store: " + ec.message());
+            return failed_for_good("cannot load the system certificate store: " + ec.message());
         }
         if (ec) {
-            return failed("cannot load --cacert " + tls.cacert + ": " + ec.message());
+            return failed_for_good("cannot load --cacert " + tls.cacert + ": " + ec.message());
         }
     }
 
@@ -211,10 +223,15 @@ Status Connection::Impl::make_socket() {
 
 asio::awaitable<Status> Connection::Impl::resolve(std::chrono::steady_clock::time_point deadline,
                                                   tcp::resolver::results_type& results) {
+    // Through a proxy, only the proxy's name is ours to resolve; the proxy resolves the endpoint's.
+    const std::string& host = proxy ? proxy->host : endpoint.host;
+    const std::string& port = proxy ? proxy->port : endpoint.port;
+    const std::string name = proxy ? "proxy " + host : host;
+
     const auto state = std::make_shared<Resolving>(executor);
     resolving = state;
     state->timer.expires_at(deadline);
-    state->resolver.async_resolve(endpoint.host, endpoint.port,
+    state->resolver.async_resolve(host, port,
                                   [state](error_code ec, tcp::resolver::results_type found) {
                                       state->done = true;
                                       state->ec = ec;
@@ -227,11 +244,11 @@ asio::awaitable<Status> Connection::Impl::resolve(std::chrono::steady_clock::tim
 
     if (!state->done) {
         state->resolver.cancel();
-        co_return failed("resolving " + endpoint.host + " timed out");
+        co_return failed("resolving " + name + " timed out");
     }
 
     if (state->ec) {
-        co_return failed("cannot resolve " + endpoint.host + ": " + state->ec.message());
+        co_return failed("cannot resolve " + name + ": " + state->ec.message());
     }
 
     results = std::move(state->results);
@@ -239,12 +256,73 @@ asio::awaitable<Status> Connection::Impl::resolve(std::chrono::steady_clock::tim
 }
 
 asio::awaitable<Status> Connection::Impl::connect(const tcp::resolver::results_type& results) {
+    const std::string peer_name = proxy ? "proxy " + proxy->host_and_port() : where;
     auto [ec, peer] = co_await tcp().async_connect(results, as_values);
     if (ec == beast::error::timeout) {
-        co_return failed("connecting to " + where + " timed out");
+        co_return failed("connecting to " + peer_name + " timed out");
     }
     if (ec) {
-        co_return failed("cannot connect to " + where + ": " + ec.message());
+        co_return failed("cannot connect to " + peer_name + ": " + ec.message());
+    }
+    co_return Status{};
+}
+
+// RFC 9110 9.3.6: CONNECT asks the proxy for a TCP tunnel to the endpoint; TLS and the upgrade
+// then run through it as if connected directly.
+asio::awaitable<Status> Connection::Impl::tunnel() {
+    const std::string name = "proxy " + proxy->host_and_port();
+    const std::string step = "opening a tunnel through " + name + " to " + where;
+
+    http::request<http::empty_body> request{http::verb::connect, where, 11};
+    request.set(http::field::host, where);
+    request.set(http::field::user_agent, "blink-sub");
+    if (!proxy->authorization.empty()) {
+        request.set(http::field::proxy_authorization, proxy->authorization.reveal());
+    }
+
+    auto [write_ec, written] = co_await http::async_write(tcp(), request, as_values);
+    if (write_ec == beast::error::timeout) {
+        co_return failed(step + " timed out");
+    }
+    if (write_ec) {
+        co_return failed(step + " failed: " + write_ec.message());
+    }
+
+    // A 2xx answer to CONNECT has no body (RFC 9110 9.3.6) whatever its header says, and the
+    // bytes after the header already belong to the tunnel.
+    http::response_parser<http::empty_body> parser;
+    parser.skip(true);
+    beast::flat_buffer answer;
+    auto [read_ec, received] = co_await http::async_read(tcp(), answer, parser, as_values);
+    if (read_ec == beast::error::timeout) {
+        co_return failed(step + " timed out");
+    }
+    if (read_ec) {
+        co_return failed(step + " failed: " + read_ec.message());
+    }
+
+    const auto& response = parser.get();
+    const unsigned status = response.result_int();
+    if (status / 100 != 2) {
+        const auto reason = response.reason().empty() ? http::obsolete_reason(response.result())
+                                                      : response.reason();
+        std::string message = name + " refused the tunnel to " + where + ": " +
+                              std::to_string(status) + " " + std::string(reason);
+        // 407 is the standard answer; tinyproxy, for one, answers wrong credentials with 401.
+        if (status == 407 || status == 401) {
+            message += proxy->authorization.empty()
+                           ? "; put user:password@ in the proxy URL"
+                           : "; check the user name and password in the proxy URL";
+        }
+        Status refused = failed(std::move(message));
+        refused.retryable = is_transient_refusal(status);
+        co_return refused;
+    }
+
+    // The endpoint speaks only after our ClientHello or upgrade request, so early bytes can
+    // only come from a proxy that broke the tunnel.
+    if (answer.size() > 0) {
+        co_return failed(step + " failed: the proxy sent data before the tunnel was used");
     }
     co_return Status{};
 }
@@ -268,9 +346,10 @@ Status Connection::Impl::tls_failure(error_code ec) {
     std::string message = step + " failed: certificate verify failed (" +
                           X509_verify_cert_error_string(verify_result) + ")";
     if (is_untrusted_issuer(verify_result)) {
-        return failed(message + "; pass --cacert FILE to trust it or --insecure to skip the check");
+        return failed_for_good(message +
+                               "; pass --cacert FILE to trust it or --insecure to skip the check");
     }
-    return failed(message + "; pass --insecure to skip the check");
+    return failed_for_good(message + "; pass --insecure to skip the check");
 }
 
 asio::awaitable<Status> Connection::Impl::upgrade() {
@@ -287,8 +366,10 @@ asio::awaitable<Status> Connection::Impl::upgrade() {
     if (ec && response.result_int() != 0 && status != http::status::switching_protocols) {
         const auto reason =
             response.reason().empty() ? http::obsolete_reason(status) : response.reason();
-        co_return failed(step + " failed: server answered " +
-                         std::to_string(response.result_int()) + " " + std::string(reason));
+        Status refused = failed(step + " failed: server answered " +
+                                std::to_string(response.result_int()) + " " + std::string(reason));
+        refused.retryable = is_transient_refusal(response.result_int());
+        co_return refused;
     }
     if (ec) {
         co_return failed(step + " failed: " + ec.message());
@@ -296,8 +377,8 @@ asio::awaitable<Status> Connection::Impl::upgrade() {
 
     if (response[http::field::sec_websocket_protocol] != subprotocol) {
         tcp().close();
-        co_return failed(step + " failed: server did not agree to subprotocol " +
-                         std::string(subprotocol));
+        co_return failed_for_good(step + " failed: server did not agree to subprotocol " +
+                                  std::string(subprotocol));
     }
 
     // The WebSocket stream's own timeouts take over from here; a TCP expiry left running
@@ -322,6 +403,12 @@ asio::awaitable<Status> Connection::Impl::open(std::chrono::steady_clock::time_p
     tcp().expires_at(deadline);
     if (auto status = co_await connect(results); !status.ok()) {
         co_return status;
+    }
+
+    if (proxy) {
+        if (auto status = co_await tunnel(); !status.ok()) {
+            co_return status;
+        }
     }
 
     if (secure) {
@@ -364,8 +451,10 @@ Status Connection::Impl::read_failure(error_code ec) {
     return failed(close_info.reason);
 }
 
-Connection::Connection(asio::any_io_executor executor, Endpoint endpoint, TlsOptions tls)
-    : impl_(std::make_unique<Impl>(std::move(executor), std::move(endpoint), std::move(tls))) {}
+Connection::Connection(asio::any_io_executor executor, Endpoint endpoint, TlsOptions tls,
+                       std::optional<Proxy> proxy)
+    : impl_(std::make_unique<Impl>(std::move(executor), std::move(endpoint), std::move(tls),
+                                   std::move(proxy))) {}
 
 Connection::~Connection() = default;
 

@@ -11,8 +11,9 @@ namespace {
 
 // How long past the keepalive interval a silent connection is given before
 // it counts as dead: a pong may be queued behind a burst of data.
-constexpr std::chrono::milliseconds keepalive_grace{10'000};
-
+std::chrono::milliseconds keepalive_grace(std::chrono::milliseconds keepalive) {
+    return std::min(keepalive, std::chrono::milliseconds(10'000));
+}
 bool is_auth_error(const GraphqlError& error) {
     return error.code == "NOT_AUTHENTICATED" || error.code == "UNAUTHENTICATED";
 }
@@ -81,7 +82,7 @@ Actions Session::on_text(std::string_view frame, TimePoint now) {
     std::string error;
     if (!decoder_.decode(frame, message_, error)) {
         Actions out;
-        fail(ExitCode::failure, "server sent an invalid message (" + error + "); closing", out);
+        reconnect("server sent an invalid message (" + error + ")", out);
         return out;
     }
     return handle(message_, now);
@@ -97,7 +98,10 @@ Actions Session::handle(const ServerMessage& message, TimePoint now) {
         }
         state_ = State::ready;
         next_ping_ = now + config_.keepalive;
-        log(out, LogLevel::info, "connection acknowledged; subscribing");
+        // After a reconnect the user has seen a warning about the loss; say it healed.
+        log(out, reconnects_ == 0 ? LogLevel::info : LogLevel::warn,
+            reconnects_ == 0 ? "connection acknowledged; subscribing"
+                             : "reconnected; subscribing again");
         for (auto& subscription : subscriptions_) {
             if (subscription.state == SubState::pending || subscription.state == SubState::active) {
                 subscription.state = SubState::active;
@@ -132,6 +136,7 @@ void Session::on_next(const ServerMessage& message, Actions& out) {
         return;
     }
     ++received_;
+    data_seen_ = true;
     out.emplace_back(EmitLine{message.payload});
 
     if (!message.errors.empty()) {
@@ -201,10 +206,11 @@ void Session::on_complete(const ServerMessage& message, Actions& out) {
 
 Actions Session::on_closed(std::uint16_t code, std::string_view reason, TimePoint /*now*/) {
     Actions out;
-    if (state_ == State::finished) {
+    if (state_ == State::finished || state_ == State::idle) {
         return out;
     }
-    state_ = State::finished;
+    const bool subscribed = state_ == State::ready;
+    state_ = State::idle; // nothing more can be sent on this socket
 
     std::string detail = std::to_string(code);
     if (!reason.empty()) {
@@ -212,41 +218,45 @@ Actions Session::on_closed(std::uint16_t code, std::string_view reason, TimePoin
     }
     switch (classify_close(code)) {
     case CloseClass::auth_rejected:
-        log(out, LogLevel::error,
-            "server refused the credentials (close " + detail +
-                "); check --api-key / BLINK_API_KEY or --auth-token / BLINK_AUTH_TOKEN");
-        out.emplace_back(Finish{ExitCode::auth_rejected});
-        return out;
+        fail(ExitCode::auth_rejected,
+             "server refused the credentials (close " + detail +
+                 "); check --api-key / BLINK_API_KEY or --auth-token / BLINK_AUTH_TOKEN",
+             out);
+        break;
     case CloseClass::client_bug:
-        log(out, LogLevel::error, "server closed the connection (" + detail + "); giving up");
+        fail(ExitCode::failure, "server closed the connection (" + detail + ")", out);
         break;
     case CloseClass::transient:
-        if (code == close_code::abnormal) {
-            log(out, LogLevel::error, std::string(reason) + "; giving up");
-        } else {
-            log(out, LogLevel::error, "server closed the connection (" + detail + "); giving up");
+        // Blink closes with 4500 when a document does not parse. Right after
+        // our subscribe on a run that never got data, that is the likely
+        // cause, and trying again would only repeat it.
+        if (code == close_code::internal_error && subscribed && !data_seen_) {
+            fail(ExitCode::operation_rejected,
+                 "server closed the connection (" + detail +
+                     ") right after the subscription was sent; check the document's syntax",
+                 out);
+            break;
         }
+        reconnect(code == close_code::abnormal ? std::string(reason)
+                                               : "server closed the connection (" + detail + ")",
+                  out);
         break;
     }
-    out.emplace_back(Finish{ExitCode::failure});
     return out;
 }
 
 Actions Session::on_tick(TimePoint now) {
     Actions out;
     if (state_ == State::awaiting_ack && now >= ack_deadline_) {
-        fail(ExitCode::failure,
-             "server did not acknowledge the connection within --connect-timeout; giving up", out);
+        reconnect("server sent no connection_ack within --connect-timeout", out);
         return out;
     }
     if (state_ != State::ready || config_.keepalive.count() == 0) {
         return out;
     }
     auto silent = std::chrono::duration_cast<std::chrono::milliseconds>(now - last_received_);
-    if (silent >= config_.keepalive + keepalive_grace) {
-        fail(ExitCode::failure,
-             "connection silent for " + seconds(silent) + " despite keepalive pings; giving up",
-             out);
+    if (silent >= config_.keepalive + keepalive_grace(config_.keepalive)) {
+        reconnect("connection silent for " + seconds(silent) + " despite keepalive pings", out);
         return out;
     }
     if (now >= next_ping_) {
@@ -264,12 +274,27 @@ Actions Session::on_stop(ExitCode code) {
     return out;
 }
 
+Actions Session::on_give_up(std::string text) {
+    Actions out;
+    if (state_ != State::finished) {
+        fail(ExitCode::failure, std::move(text), out);
+    }
+    return out;
+}
+
+void Session::reconnect(std::string cause, Actions& out) {
+    state_ = State::idle;
+    ++reconnects_;
+    out.emplace_back(Reconnect{std::move(cause)});
+}
+
 std::optional<TimePoint> Session::next_deadline() const {
     if (state_ == State::awaiting_ack) {
         return ack_deadline_;
     }
     if (state_ == State::ready && config_.keepalive.count() != 0) {
-        return std::min(next_ping_, last_received_ + config_.keepalive + keepalive_grace);
+        return std::min(next_ping_,
+                        last_received_ + config_.keepalive + keepalive_grace(config_.keepalive));
     }
     return std::nullopt;
 }
@@ -283,15 +308,22 @@ Session::Subscription* Session::find_live(std::string_view id) {
     return nullptr;
 }
 
+// Ends the run: a `complete` for each live subscription the server knows of,
+// and a clean close if a socket is open.
 void Session::finish(ExitCode code, Actions& out) {
     for (auto& subscription : subscriptions_) {
-        if (subscription.state == SubState::active) {
-            subscription.state = SubState::completed;
+        if (subscription.state != SubState::active) {
+            continue;
+        }
+        subscription.state = SubState::completed;
+        if (state_ == State::ready) {
             out.emplace_back(
                 SendText{Secret(encode_complete(subscription.id)), "complete " + subscription.id});
         }
     }
-    out.emplace_back(CloseSocket{close_code::normal, ""});
+    if (state_ == State::awaiting_ack || state_ == State::ready) {
+        out.emplace_back(CloseSocket{close_code::normal, ""});
+    }
     out.emplace_back(Finish{code});
     state_ = State::finished;
 }

@@ -46,10 +46,10 @@ for (const [signal, code] of [['SIGINT', 130], ['SIGTERM', 143]]) {
   });
 }
 
-// A test with the suite's time limit that, pass or fail, kills the processes and closes the
-// servers it started.
-export function integrationTest(name, fn) {
-  test(name, { timeout: TEST_TIMEOUT_MS }, async (t) => {
+// A test with the suite's time limit (or `timeoutMs`) that, pass or fail, kills the processes
+// and closes the servers it started.
+export function integrationTest(name, fn, { timeoutMs = TEST_TIMEOUT_MS } = {}) {
+  test(name, { timeout: timeoutMs }, async (t) => {
     try {
       await fn(t);
     } finally {
@@ -67,6 +67,15 @@ export async function startMock(options = {}) {
   const mock = await startBlinkMock(options);
   live.mocks.add(mock);
   return mock;
+}
+
+// startFaultServer() (tests/server/fault-server.mjs) whose server integrationTest() closes at
+// the end of the test.
+export async function startFaults(options) {
+  const { startFaultServer } = await import('../server/fault-server.mjs');
+  const server = await startFaultServer(options);
+  live.mocks.add(server);
+  return server;
 }
 
 // Parses each stdout line as one JSON document, failing the test on the first that is not.
@@ -104,6 +113,7 @@ class Run extends EventEmitter {
     child.stderr.setEncoding('utf8');
     child.stderr.on('data', (chunk) => {
       this.stderr += chunk;
+      this.emit('stderr');
     });
     child.stdin?.on('error', () => {});
     this.closed = new Promise((resolve) => {
@@ -153,6 +163,37 @@ class Run extends EventEmitter {
         this.off('exit', check);
       };
       this.on('line', check);
+      this.on('exit', check);
+      check();
+    });
+  }
+
+  // The first complete stderr line, past or future, that matches `pattern`, as its match array.
+  // Fails if the process ends first or no such line comes within `timeoutMs`.
+  stderrLine(pattern, { timeoutMs = WAIT_TIMEOUT_MS } = {}) {
+    return new Promise((resolve, reject) => {
+      const check = () => {
+        const lines = this.stderr.split('\n');
+        if (!this.exited) lines.pop();
+        const match = lines.map((line) => line.match(pattern)).find(Boolean);
+        if (match) {
+          done();
+          resolve(match);
+        } else if (this.exited) {
+          done();
+          reject(new Error(`blink-sub ended before a stderr line ${pattern}: ${this.#describe()}`));
+        }
+      };
+      const timer = setTimeout(() => {
+        done();
+        reject(new Error(`no stderr line ${pattern} in ${timeoutMs} ms: ${this.#describe()}`));
+      }, timeoutMs);
+      const done = () => {
+        clearTimeout(timer);
+        this.off('stderr', check);
+        this.off('exit', check);
+      };
+      this.on('stderr', check);
       this.on('exit', check);
       check();
     });
@@ -291,6 +332,12 @@ export async function assertCleanEnd(mock, connection = 1) {
 export function operation(mock, connection = 1) {
   return mock.waitFor((e) => e.type === 'operation' && e.connection === connection);
 }
+
+// A stderr line that announces a reconnect and its wait ("...; reconnecting in 0.6 s").
+export const RECONNECTING = /reconnecting in \d+(?:\.\d+)? s/;
+
+// The stderr lines that announce a reconnect.
+export const reconnectLines = (stderr) => stderr.split('\n').filter((l) => RECONNECTING.test(l));
 
 // How many WebSocket connections the server accepted.
 export const connectionCount = (mock) => mock.events.filter((e) => e.type === 'open').length;

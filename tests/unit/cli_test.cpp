@@ -55,8 +55,8 @@ TEST(Cli, DefaultsForPrice) {
     EXPECT_TRUE(options.connection.auth_token.empty());
     EXPECT_EQ(options.connection.connect_timeout, 10s);
     EXPECT_EQ(options.connection.keepalive, 30s);
-    EXPECT_EQ(options.connection.retries, 10);
-    EXPECT_EQ(options.connection.proxy, "");
+    EXPECT_EQ(options.connection.retries, -1);
+    EXPECT_FALSE(options.connection.proxy);
     EXPECT_EQ(options.connection.cacert, "");
     EXPECT_FALSE(options.connection.insecure);
     EXPECT_EQ(options.count, 0u);
@@ -98,7 +98,7 @@ const std::vector<std::string> global_options = {"-e",
                                                  "--keepalive",
                                                  "0",
                                                  "--retries",
-                                                 "-1",
+                                                 "7",
                                                  "--proxy",
                                                  "http://proxy:3128",
                                                  "--insecure",
@@ -113,8 +113,9 @@ void expect_global_options_applied(const Options& options) {
     EXPECT_EQ(options.count, 5u);
     EXPECT_EQ(options.connection.connect_timeout, 2500ms);
     EXPECT_EQ(options.connection.keepalive, 0ms);
-    EXPECT_EQ(options.connection.retries, -1);
-    EXPECT_EQ(options.connection.proxy, "http://proxy:3128");
+    EXPECT_EQ(options.connection.retries, 7);
+    ASSERT_TRUE(options.connection.proxy);
+    EXPECT_EQ(options.connection.proxy->display, "http://proxy:3128");
     EXPECT_TRUE(options.connection.insecure);
     EXPECT_EQ(options.verbosity, 2);
 }
@@ -268,6 +269,37 @@ TEST(CliEnv, EmptyVariablesCountAsUnset) {
     EXPECT_TRUE(options.connection.auth_token.empty());
 }
 
+TEST(CliEnv, ProxyComesFromTheVariableForTheEndpointScheme) {
+    const Env env = {{"HTTPS_PROXY", "http://tls:1"}, {"HTTP_PROXY", "http://plain:2"}};
+    const auto secure = run_ok({"price"}, env).connection.proxy;
+    ASSERT_TRUE(secure);
+    EXPECT_EQ(secure->display, "http://tls:1");
+
+    const auto plain = run_ok({"price", "-e", "ws://127.0.0.1:4000/graphql"}, env).connection.proxy;
+    ASSERT_TRUE(plain);
+    EXPECT_EQ(plain->display, "http://plain:2");
+}
+
+TEST(CliEnv, ProxyFlagBeatsTheVariables) {
+    const Env env = {{"HTTPS_PROXY", "http://env:1"}, {"ALL_PROXY", "http://all:2"}};
+    const auto proxy = run_ok({"--proxy", "http://u:pw@flag:3", "price"}, env).connection.proxy;
+    ASSERT_TRUE(proxy);
+    EXPECT_EQ(proxy->host, "flag");
+    EXPECT_EQ(proxy->port, "3");
+    EXPECT_EQ(proxy->authorization.reveal(), "Basic dTpwdw==");
+}
+
+TEST(CliEnv, EmptyProxyFlagConnectsDirectly) {
+    const Env env = {{"HTTPS_PROXY", "http://env:1"}};
+    EXPECT_FALSE(run_ok({"--proxy", "", "price"}, env).connection.proxy);
+    EXPECT_FALSE(run_ok({"--proxy=", "price"}, env).connection.proxy);
+}
+
+TEST(CliEnv, NoProxyExemptsTheEndpoint) {
+    const Env env = {{"HTTPS_PROXY", "http://env:1"}, {"NO_PROXY", "localhost,blink.sv"}};
+    EXPECT_FALSE(run_ok({"price"}, env).connection.proxy);
+}
+
 TEST(CliEnv, MyUpdatesAcceptsATokenAlone) {
     EXPECT_EQ(run_ok({"my-updates"}, {{"BLINK_AUTH_TOKEN", "t"}}).command, Command::my_updates);
     EXPECT_EQ(run_ok({"my-updates", "--auth-token", "t"}).command, Command::my_updates);
@@ -346,6 +378,16 @@ INSTANTIATE_TEST_SUITE_P(
                  {R"(--endpoint: endpoint "http://x" must start with ws:// or wss://)"}},
         BadInput{{"--endpoint", "wss://u:p@h/", "raw"}, {"--endpoint", "user name or password"}},
         BadInput{{"raw"}, {"BLINK_WS_ENDPOINT"}, {{"BLINK_WS_ENDPOINT", "https://x"}}},
+        BadInput{{"--proxy", "socks5://h:1080", "raw"},
+                 {"--proxy: proxy \"socks5://h:1080\"", "only http:// proxies",
+                  "pass a URL such as http://"}},
+        BadInput{{"--proxy", "http://h:99999", "raw"}, {"--proxy", "invalid port"}},
+        BadInput{{"raw"},
+                 {"HTTPS_PROXY: proxy \"https://h\"", "only http:// proxies", "pass --proxy"},
+                 {{"HTTPS_PROXY", "https://h"}}},
+        BadInput{{"-e", "ws://h/", "raw"},
+                 {"ALL_PROXY: proxy \"http://h:x\" is not a valid URL"},
+                 {{"ALL_PROXY", "http://h:x"}}},
         BadInput{{"--api-key", "", "price"}, {"--api-key is empty"}},
         BadInput{{"price", "--auth-token", ""}, {"--auth-token is empty"}},
         BadInput{{"--api-key=", "price"}, {"--api-key is empty"}},
@@ -440,6 +482,23 @@ INSTANTIATE_TEST_SUITE_P(
                     SecretCase{{"realtime-price", "--currency", "s3cr3t"},
                                {{"BLINK_AUTH_TOKEN", "s3cr3t"}}},
                     SecretCase{{"s3cr3t"}, {{"BLINK_API_KEY", "s3cr3t"}}}));
+
+TEST(Cli, ProxyPasswordNeverEchoedInErrors) {
+    const std::vector<SecretCase> cases = {
+        {{"--proxy", "socks5://user:s3cr3t@h", "raw"}},
+        {{"--proxy=https://user:s3cr3t@h", "raw"}},
+        {{"--proxy", "http://user:s3cr3t@h", "price", "http://user:s3cr3t@h"}},
+        {{"raw"}, {{"HTTPS_PROXY", "https://user:s3cr3t@h"}}},
+        {{"raw"}, {{"ALL_PROXY", "http://user:s3cr3t@h:99999"}}},
+    };
+    for (const auto& secret_case : cases) {
+        const auto result = run(secret_case.args, secret_case.env);
+        EXPECT_EQ(result.exit_code, 2) << result.err;
+        EXPECT_TRUE(contains(result.err, "***@h")) << result.err;
+        EXPECT_EQ(result.err.find("s3cr3t"), std::string::npos) << result.err;
+        EXPECT_EQ(result.out.find("s3cr3t"), std::string::npos) << result.out;
+    }
+}
 
 TEST(CliHelp, ListsEverySubcommandOptionAndExitCode) {
     const auto result = run({"--help"});

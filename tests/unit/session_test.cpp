@@ -38,6 +38,7 @@ struct Outcome {
     std::vector<Log> logs;
     std::optional<CloseSocket> close;
     std::optional<ExitCode> exit;
+    std::optional<std::string> reconnect; // the cause given
 
     void add(const Actions& actions) {
         for (const auto& action : actions) {
@@ -53,6 +54,8 @@ struct Outcome {
             } else if (const auto* done = std::get_if<Finish>(&action)) {
                 EXPECT_FALSE(exit) << "finished twice";
                 exit = done->code;
+            } else if (const auto* again = std::get_if<Reconnect>(&action)) {
+                reconnect = again->cause;
             }
         }
     }
@@ -197,24 +200,6 @@ INSTANTIATE_TEST_SUITE_P(
              {init, subscribe1},
              {},
              {}},
-        Case{"InvalidJsonFailsTheRun",
-             one(plain_operation()),
-             {ack, R"({"type":"next","id":"1","payload":{"data":)"},
-             {init, subscribe1, complete1},
-             {},
-             ExitCode::failure},
-        Case{"UnknownMessageTypeFailsTheRun",
-             one(plain_operation()),
-             {ack, R"({"type":"surprise"})"},
-             {init, subscribe1, complete1},
-             {},
-             ExitCode::failure},
-        Case{"NextWithoutPayloadFailsTheRun",
-             one(plain_operation()),
-             {ack, R"({"type":"next","id":"1"})"},
-             {init, subscribe1, complete1},
-             {},
-             ExitCode::failure},
         Case{"FramesAfterTheEndAreIgnored",
              one(plain_operation(), 1),
              {ack, next(price_line), next(price_line), R"({"type":"ping"})"},
@@ -222,6 +207,27 @@ INSTANTIATE_TEST_SUITE_P(
              {price_line},
              ExitCode::ok}),
     [](const auto& info) { return std::string(info.param.name); });
+
+class SessionReconnectsOn : public testing::TestWithParam<const char*> {};
+
+TEST_P(SessionReconnectsOn, InvalidServerMessage) {
+    Session session(one(plain_operation()));
+    Outcome outcome = run(session, {ack, GetParam()});
+    ASSERT_TRUE(outcome.reconnect);
+    EXPECT_NE(outcome.reconnect->find("invalid message"), std::string::npos);
+    EXPECT_FALSE(outcome.exit);
+
+    Outcome again;
+    again.add(session.on_open(t0 + 2s, t0 + 12s));
+    again.add(session.on_text(ack, t0 + 3s));
+    EXPECT_EQ(again.sent, (std::vector<std::string>{init, subscribe1}))
+        << "the subscription is sent again on the new connection";
+}
+
+INSTANTIATE_TEST_SUITE_P(Session, SessionReconnectsOn,
+                         testing::Values(R"({"type":"next","id":"1","payload":{"data":)",
+                                         R"({"type":"surprise"})", R"({"type":"next","id":"1"})",
+                                         "not json at all"));
 
 TEST(Session, InitCarriesTheApiKeyPayload) {
     SessionConfig config = one(plain_operation());
@@ -275,26 +281,95 @@ TEST(Session, UnauthenticatedCodeAlsoExitsThree) {
 
 struct CloseCase {
     std::uint16_t code;
-    ExitCode exit;
+    std::optional<ExitCode> exit; // nothing: reconnect
 };
 
 class SessionClose : public testing::TestWithParam<CloseCase> {};
 
-TEST_P(SessionClose, CloseCodeMapsToExitCode) {
+TEST_P(SessionClose, CloseCodeMapsToExitCodeOrReconnect) {
     Session session(one(plain_operation()));
-    Outcome outcome = run(session, {ack});
+    Outcome outcome = run(session, {ack, next(price_line)});
     outcome.add(session.on_closed(GetParam().code, "bye", t0 + 2s));
     EXPECT_EQ(outcome.exit, GetParam().exit);
+    EXPECT_EQ(outcome.reconnect.has_value(), !GetParam().exit);
     EXPECT_FALSE(outcome.close) << "the socket is already closed";
-    EXPECT_TRUE(session.finished());
+    EXPECT_FALSE(outcome.sent.back() == complete1) << "no complete on a closed socket";
 }
 
 INSTANTIATE_TEST_SUITE_P(
     Session, SessionClose,
     testing::Values(CloseCase{4401, ExitCode::auth_rejected},
                     CloseCase{4403, ExitCode::auth_rejected}, CloseCase{4400, ExitCode::failure},
-                    CloseCase{4429, ExitCode::failure}, CloseCase{4500, ExitCode::failure},
-                    CloseCase{1006, ExitCode::failure}, CloseCase{1000, ExitCode::failure}));
+                    CloseCase{4406, ExitCode::failure}, CloseCase{4409, ExitCode::failure},
+                    CloseCase{4429, ExitCode::failure}, CloseCase{1000, {}}, CloseCase{1001, {}},
+                    CloseCase{1006, {}}, CloseCase{1011, {}}, CloseCase{1012, {}},
+                    CloseCase{1013, {}}, CloseCase{4408, {}}, CloseCase{4499, {}},
+                    CloseCase{4500, {}}, CloseCase{4504, {}}));
+
+TEST(Session, Close4500RightAfterSubscribingIsARejectedDocument) {
+    Session session(one(plain_operation()));
+    Outcome outcome = run(session, {ack});
+    outcome.add(session.on_closed(4500, "Internal server error", t0 + 2s));
+    EXPECT_EQ(outcome.exit, ExitCode::operation_rejected);
+    EXPECT_TRUE(outcome.logged(LogLevel::error, "syntax"));
+}
+
+TEST(Session, AbnormalCloseCarriesTheTransportReason) {
+    Session session(one(plain_operation()));
+    Outcome outcome = run(session, {ack});
+    outcome.add(session.on_closed(1006, "connection lost: end of stream", t0 + 2s));
+    EXPECT_EQ(outcome.reconnect, "connection lost: end of stream");
+}
+
+TEST(Session, ReconnectSendsInitAndOnlyLiveSubscriptionsAgain) {
+    SessionConfig config = one(plain_operation());
+    config.operations.push_back(plain_operation());
+    config.init_payload = Secret(R"({"X-API-KEY":"k"})");
+    Session session(std::move(config));
+    Outcome outcome = run(session, {ack, complete1});
+    outcome.add(session.on_closed(1012, "restart", t0 + 2s));
+    ASSERT_TRUE(outcome.reconnect);
+
+    Outcome again;
+    again.add(session.on_open(t0 + 3s, t0 + 13s));
+    again.add(session.on_text(ack, t0 + 4s));
+    ASSERT_EQ(again.sent.size(), 2u);
+    EXPECT_EQ(again.sent[0], R"({"payload":{"X-API-KEY":"k"},"type":"connection_init"})");
+    EXPECT_NE(again.sent[1].find(R"("id":"2")"), std::string::npos);
+    EXPECT_TRUE(again.logged(LogLevel::warn, "reconnected"));
+}
+
+TEST(Session, CountSpansReconnects) {
+    Session session(one(plain_operation(), 2));
+    Outcome outcome = run(session, {ack, next(price_line)});
+    outcome.add(session.on_closed(1006, "connection lost", t0 + 2s));
+    outcome.add(session.on_open(t0 + 3s, t0 + 13s));
+    outcome.add(session.on_text(ack, t0 + 4s));
+    outcome.add(session.on_text(next(price_line), t0 + 5s));
+    EXPECT_EQ(outcome.lines.size(), 2u);
+    EXPECT_EQ(outcome.exit, ExitCode::ok);
+}
+
+TEST(Session, GivingUpExitsOneWithTheCause) {
+    Session session(one(plain_operation()));
+    Outcome outcome = run(session, {ack});
+    outcome.add(session.on_closed(1006, "connection lost", t0 + 2s));
+    outcome.add(session.on_give_up("connection lost; giving up after 3 attempts"));
+    EXPECT_EQ(outcome.exit, ExitCode::failure);
+    EXPECT_FALSE(outcome.close) << "no socket is open between attempts";
+    EXPECT_TRUE(outcome.logged(LogLevel::error, "giving up after 3 attempts"));
+}
+
+TEST(Session, StopBetweenAttemptsSendsNothing) {
+    Session session(one(plain_operation()));
+    Outcome outcome = run(session, {ack});
+    outcome.add(session.on_closed(1006, "connection lost", t0 + 2s));
+    std::size_t sent = outcome.sent.size();
+    outcome.add(session.on_stop(ExitCode::interrupted));
+    EXPECT_EQ(outcome.sent.size(), sent);
+    EXPECT_FALSE(outcome.close);
+    EXPECT_EQ(outcome.exit, ExitCode::interrupted);
+}
 
 TEST(Session, CloseAfterFinishingIsExpected) {
     Session session(one(plain_operation(), 1));
@@ -324,7 +399,7 @@ TEST(Session, StopBeforeAckSendsNoComplete) {
     EXPECT_EQ(outcome.exit, ExitCode::terminated);
 }
 
-TEST(Session, MissingAckFailsAtTheDeadline) {
+TEST(Session, MissingAckIsALostConnection) {
     Session session(one(plain_operation()));
     Outcome outcome;
     outcome.add(session.on_open(t0, t0 + 5s));
@@ -332,11 +407,11 @@ TEST(Session, MissingAckFailsAtTheDeadline) {
     outcome.add(session.on_tick(t0 + 4s));
     EXPECT_FALSE(outcome.exit);
     outcome.add(session.on_tick(t0 + 5s));
-    EXPECT_EQ(outcome.exit, ExitCode::failure);
-    EXPECT_TRUE(outcome.logged(LogLevel::error, "acknowledge"));
+    ASSERT_TRUE(outcome.reconnect);
+    EXPECT_NE(outcome.reconnect->find("connection_ack"), std::string::npos);
 }
 
-TEST(Session, KeepaliveSendsPingsAndDeclaresSilenceDead) {
+TEST(Session, KeepaliveSendsPingsAndReconnectsWhenSilent) {
     SessionConfig config = one(plain_operation());
     config.keepalive = 30s;
     Session session(std::move(config));
@@ -350,8 +425,9 @@ TEST(Session, KeepaliveSendsPingsAndDeclaresSilenceDead) {
     EXPECT_EQ(session.next_deadline(), t0 + 40s) << "silence deadline comes before next ping";
 
     outcome.add(session.on_tick(t0 + 40s));
-    EXPECT_EQ(outcome.exit, ExitCode::failure);
-    EXPECT_TRUE(outcome.logged(LogLevel::error, "silent"));
+    ASSERT_TRUE(outcome.reconnect);
+    EXPECT_NE(outcome.reconnect->find("silent"), std::string::npos);
+    EXPECT_FALSE(outcome.exit);
 }
 
 TEST(Session, TrafficKeepsAKeepaliveConnectionAlive) {
@@ -365,6 +441,18 @@ TEST(Session, TrafficKeepsAKeepaliveConnectionAlive) {
     outcome.add(session.on_text(R"({"type":"pong"})", t0 + 31s));
     outcome.add(session.on_tick(t0 + 40s));
     EXPECT_FALSE(outcome.exit);
+}
+
+TEST(Session, ShortKeepaliveGetsAGraceAsLongAsItself) {
+    SessionConfig config = one(plain_operation());
+    config.keepalive = 1s;
+    Session session(std::move(config));
+    run(session, {ack});
+    Outcome outcome;
+    outcome.add(session.on_tick(t0 + 2s + 999ms));
+    EXPECT_FALSE(outcome.reconnect);
+    outcome.add(session.on_tick(t0 + 3s));
+    EXPECT_TRUE(outcome.reconnect) << "silent since the ack at t0 + 1 s: dead at 1 + 1 + 1 s";
 }
 
 TEST(Session, NoKeepaliveMeansNoDeadlineAfterAck) {

@@ -1,12 +1,14 @@
 #pragma once
 
 #include "blink_sub/net/endpoint.hpp"
+#include "blink_sub/net/proxy.hpp"
 
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
 #include <chrono>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -26,6 +28,10 @@ struct Status {
     Kind kind = Kind::ok;
     std::string message;
 
+    // False when trying again cannot help: an untrusted certificate, a bad
+    // --cacert, an upgrade the server refuses for good.
+    bool retryable = true;
+
     bool ok() const { return kind == Kind::ok; }
 };
 
@@ -40,13 +46,16 @@ struct CloseInfo {
 // outstanding at a time; close() may overlap a pending read.
 class Connection {
   public:
-    Connection(boost::asio::any_io_executor executor, Endpoint endpoint, TlsOptions tls);
+    // With a proxy, TCP goes to it and a CONNECT tunnel carries TLS and the upgrade.
+    Connection(boost::asio::any_io_executor executor, Endpoint endpoint, TlsOptions tls,
+               std::optional<Proxy> proxy);
     ~Connection();
     Connection(const Connection&) = delete;
     Connection& operator=(const Connection&) = delete;
 
-    // Resolves, connects, does the TLS handshake (SNI, peer and host-name
-    // checks unless insecure) and the upgrade, all before `deadline`.
+    // Resolves, connects (and opens the proxy's tunnel), does the TLS handshake
+    // (SNI, peer and host-name checks unless insecure) and the upgrade, all
+    // before `deadline`.
     boost::asio::awaitable<Status> open(std::chrono::steady_clock::time_point deadline);
 
     // Reads one whole message. `frame` stays valid until the next read.

@@ -51,7 +51,15 @@ struct Finish {
     friend bool operator==(const Finish&, const Finish&) = default;
 };
 
-using Action = std::variant<SendText, EmitLine, Log, CloseSocket, Finish>;
+// The connection is lost or useless: drop it and, if the reconnect policy
+// allows, open a new one. `cause` says why, for the log.
+struct Reconnect {
+    std::string cause;
+
+    friend bool operator==(const Reconnect&, const Reconnect&) = default;
+};
+
+using Action = std::variant<SendText, EmitLine, Log, CloseSocket, Finish, Reconnect>;
 using Actions = std::vector<Action>;
 
 } // namespace blink_sub::protocol

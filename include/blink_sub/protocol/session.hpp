@@ -31,6 +31,8 @@ class Session {
     explicit Session(SessionConfig config);
 
     // The socket is open (upgrade done); connection_ack is due by `ack_deadline`.
+    // After a Reconnect, the next on_open starts over: init, ack, and every
+    // subscription that is still live is sent again.
     Actions on_open(TimePoint now, TimePoint ack_deadline);
 
     Actions on_text(std::string_view frame, TimePoint now);
@@ -44,6 +46,9 @@ class Session {
 
     // SIGINT / SIGTERM (or a closed stdout): end every subscription and close.
     Actions on_stop(ExitCode code);
+
+    // The reconnect policy gave up after a Reconnect: `text` says why.
+    Actions on_give_up(std::string text);
 
     std::optional<TimePoint> next_deadline() const;
     bool acknowledged() const { return state_ == State::ready; }
@@ -65,6 +70,7 @@ class Session {
     void on_error(const ServerMessage& message, Actions& out);
     void on_complete(const ServerMessage& message, Actions& out);
     Subscription* find_live(std::string_view id);
+    void reconnect(std::string cause, Actions& out);
     void finish(ExitCode code, Actions& out);
     void fail(ExitCode code, std::string text, Actions& out);
     void end_if_all_done(Actions& out);
@@ -74,7 +80,9 @@ class Session {
     std::vector<Subscription> subscriptions_;
     FrameDecoder decoder_;
     ServerMessage message_;
-    std::uint64_t received_ = 0;
+    std::uint64_t received_ = 0; // `next`s in the whole run, across reconnects
+    bool data_seen_ = false;
+    int reconnects_ = 0;
     TimePoint ack_deadline_{};
     TimePoint last_received_{};
     TimePoint next_ping_{};
