@@ -2,20 +2,43 @@
 
 #include <cerrno>
 #include <poll.h>
-#include <sys/uio.h>
+#include <unistd.h>
 
 namespace blink_sub {
 
-bool Output::write_line(std::string_view line) {
+namespace {
+
+// Past this much, gathered lines go out even if more frames are waiting:
+// it bounds both memory and how far stdout lags behind the socket.
+constexpr std::size_t flush_threshold = 64 * 1024;
+
+} // namespace
+
+void Output::append_line(std::string_view line) {
+    if (closed_) {
+        return;
+    }
+    buffer_.append(line);
+    buffer_.push_back('\n');
+    if (buffer_.size() >= flush_threshold) {
+        flush();
+    }
+}
+
+bool Output::flush() {
     if (closed_) {
         return false;
     }
-    char newline = '\n';
-    iovec parts[2] = {{const_cast<char*>(line.data()), line.size()}, {&newline, 1}};
-    iovec* next = parts;
-    int count = 2;
-    while (count > 0) {
-        ssize_t written = ::writev(fd_, next, count);
+    if (!buffer_.empty()) {
+        closed_ = !write_all(buffer_);
+        buffer_.clear();
+    }
+    return !closed_;
+}
+
+bool Output::write_all(std::string_view bytes) {
+    while (!bytes.empty()) {
+        ssize_t written = ::write(fd_, bytes.data(), bytes.size());
         if (written < 0) {
             if (errno == EINTR) {
                 continue;
@@ -26,19 +49,9 @@ bool Output::write_line(std::string_view line) {
                 ::poll(&ready, 1, -1);
                 continue;
             }
-            closed_ = true;
             return false;
         }
-        auto left = static_cast<size_t>(written);
-        while (count > 0 && left >= next->iov_len) {
-            left -= next->iov_len;
-            ++next;
-            --count;
-        }
-        if (count > 0) {
-            next->iov_base = static_cast<char*>(next->iov_base) + left;
-            next->iov_len -= left;
-        }
+        bytes.remove_prefix(static_cast<std::size_t>(written));
     }
     return true;
 }

@@ -225,17 +225,22 @@ class Runner {
             spdlog::trace("received: {}", frame.substr(0, 1000));
             if (raw()) {
                 on_raw_frame(frame);
-                continue;
+            } else {
+                apply(session_.on_text(frame, Clock::now()));
             }
-            apply(session_.on_text(frame, Clock::now()));
             if (!acknowledged_ && session_.acknowledged()) {
                 acknowledged_ = true;
                 policy_.on_acknowledged();
+            }
+            // Lines wait only while more frames are already here.
+            if (!connection->input_pending()) {
+                flush_output();
             }
         }
     }
 
     void on_socket_closed(const net::Connection& connection, const net::Status& status) {
+        flush_output();
         const net::CloseInfo& info = connection.close_info();
         std::string reason = status.kind == net::Status::Kind::failed && !status.message.empty()
                                  ? status.message
@@ -259,10 +264,7 @@ class Runner {
         if (exit_) {
             return;
         }
-        if (!output_.write_line(frame)) {
-            end(ExitCode::ok);
-            return;
-        }
+        output_.append_line(frame);
         // --count counts `next` messages here too, not acks or pings.
         std::string error;
         if (options_.count != 0 && raw_decoder_.decode(frame, raw_message_, error) &&
@@ -308,15 +310,12 @@ class Runner {
     }
 
     void apply(protocol::Actions actions) {
-        bool stdout_closed = false;
         for (auto& action : actions) {
             if (auto* send_text = std::get_if<protocol::SendText>(&action)) {
                 spdlog::debug("sending {}", send_text->description);
                 queue(std::move(send_text->text));
             } else if (auto* emit = std::get_if<protocol::EmitLine>(&action)) {
-                if (!stdout_closed && !output_.write_line(emit->line)) {
-                    stdout_closed = true;
-                }
+                output_.append_line(emit->line);
             } else if (auto* log = std::get_if<protocol::Log>(&action)) {
                 spdlog::log(to_spdlog(log->level), "{}", log->text);
             } else if (auto* close = std::get_if<protocol::CloseSocket>(&action)) {
@@ -329,11 +328,24 @@ class Runner {
                 drop_connection();
             }
         }
-        if (stdout_closed && !exit_) {
-            spdlog::debug("stdout closed; ending");
-            apply(session_.on_stop(ExitCode::ok));
+        if (output_.closed()) {
+            on_stdout_closed();
         }
         arm_timer();
+    }
+
+    void flush_output() {
+        if (!output_.flush()) {
+            on_stdout_closed();
+        }
+    }
+
+    // `| head -1`: the reader has gone, so the run has nothing left to do.
+    void on_stdout_closed() {
+        if (!exit_) {
+            spdlog::debug("stdout closed; ending");
+            end(ExitCode::ok);
+        }
     }
 
     // The session gave up on this socket: no close handshake, the read loop
@@ -426,6 +438,7 @@ class Runner {
 
     // Nothing more will be read: stop every timer so io_context::run returns.
     void finish_io() {
+        output_.flush();
         socket_open_ = false;
         timer_.cancel();
         backoff_.cancel();

@@ -1,24 +1,38 @@
 #pragma once
 
+#include <string>
 #include <string_view>
 
 namespace blink_sub {
 
-// Writes payloads to stdout, one line each, straight to the file descriptor so
-// that a reader such as `jq` sees every line as soon as it is written.
+// Writes payloads to stdout, one line each, straight to the file descriptor.
+// Lines are gathered while more frames are already waiting and written in
+// one go; the caller flushes as soon as nothing else is waiting, so a reader
+// such as `jq` sees every line without delay.
 class Output {
   public:
     explicit Output(int fd = 1) : fd_(fd) {}
 
-    // Appends a newline. Returns false once the reader has gone (EPIPE) or the
-    // descriptor fails; later calls then do nothing.
-    bool write_line(std::string_view line);
+    // Adds a line (the newline is added here); writes out when the buffer is full.
+    void append_line(std::string_view line);
+
+    // Writes out everything gathered. Returns false once the reader has gone
+    // (EPIPE) or the descriptor fails; later calls then do nothing.
+    bool flush();
+
+    bool write_line(std::string_view line) {
+        append_line(line);
+        return flush();
+    }
 
     bool closed() const { return closed_; }
 
   private:
+    bool write_all(std::string_view bytes);
+
     int fd_;
     bool closed_ = false;
+    std::string buffer_;
 };
 
 } // namespace blink_sub

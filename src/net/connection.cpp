@@ -517,6 +517,18 @@ asio::awaitable<Status> Connection::close(std::uint16_t code, std::string_view r
     co_return Status{};
 }
 
+bool Connection::input_pending() const {
+    auto& impl = *impl_;
+    if (!impl.has_socket()) {
+        return false;
+    }
+    if (impl.secure && SSL_pending(impl.secure->next_layer().native_handle()) > 0) {
+        return true;
+    }
+    error_code ec;
+    return impl.tcp().socket().available(ec) > 0 && !ec;
+}
+
 void Connection::abort() {
     auto& impl = *impl_;
     impl.aborted = true;

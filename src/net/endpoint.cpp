@@ -1,9 +1,11 @@
 #include "blink_sub/net/endpoint.hpp"
 
+#include "url_parts.hpp"
+
 #include <algorithm>
 #include <boost/url.hpp>
 #include <cctype>
-#include <charconv>
+#include <utility>
 
 namespace blink_sub::net {
 namespace {
@@ -30,40 +32,17 @@ std::string shown(std::string_view url) {
     if (at == std::string_view::npos || at < authority_begin) {
         return std::string(url);
     }
-    return std::string(url.substr(0, authority_begin)) + "***@" + std::string(url.substr(at + 1));
+    return detail::hiding(url, url.substr(authority_begin, at - authority_begin));
 }
 
 std::string quoted(std::string_view url) {
     return "endpoint \"" + shown(url) + "\"";
 }
 
-// Decoded percent-escapes could smuggle a CR/LF into the Host header.
-bool is_host_name(std::string_view host) {
-    return std::all_of(host.begin(), host.end(), [](char c) {
-        return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '.' || c == '_';
-    });
-}
-
-std::optional<std::string> port_of(const urls::url_view& url, bool secure) {
-    if (!url.has_port() || url.port().empty()) {
-        return secure ? "443" : "80";
-    }
-    const std::string_view text = url.port();
-    unsigned number = 0;
-    const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), number);
-    if (ec != std::errc{} || end != text.data() + text.size() || number == 0 || number > 65535) {
-        return std::nullopt;
-    }
-    return std::to_string(number);
-}
-
 } // namespace
 
 std::string Endpoint::host_and_port() const {
-    if (host.find(':') != std::string::npos) {
-        return "[" + host + "]:" + port;
-    }
-    return host + ":" + port;
+    return detail::host_and_port(host, port);
 }
 
 std::optional<Endpoint> parse_endpoint(std::string_view url, std::string& error) {
@@ -93,39 +72,17 @@ std::optional<Endpoint> parse_endpoint(std::string_view url, std::string& error)
     Endpoint endpoint;
     endpoint.secure = view.scheme_id() == urls::scheme::wss;
 
-    switch (view.host_type()) {
-    case urls::host_type::ipv4:
-    case urls::host_type::ipv6:
-        endpoint.host = view.host_address();
-        break;
-    case urls::host_type::name:
-        endpoint.host = view.host_address();
-        if (!is_host_name(endpoint.host)) {
-            error = quoted(url) + " has an invalid host name";
-            return std::nullopt;
-        }
-        break;
-    case urls::host_type::ipvfuture:
-        error = quoted(url) + " uses an IPvFuture address, which is not supported";
-        return std::nullopt;
-    case urls::host_type::none:
-        break;
-    }
-    if (endpoint.host.empty()) {
-        error = quoted(url) + " has no host";
+    auto parts = detail::host_port_of(view, endpoint.secure ? "443" : "80", quoted(url), error);
+    if (!parts) {
         return std::nullopt;
     }
-
-    const auto port = port_of(view, endpoint.secure);
-    if (!port) {
-        error = quoted(url) + " has an invalid port \"" + std::string(view.port()) + "\"";
-        return std::nullopt;
-    }
-    endpoint.port = *port;
+    endpoint.host = std::move(parts->host);
+    endpoint.port = std::move(parts->port);
 
     endpoint.target = view.encoded_path().empty() ? "/" : std::string(view.encoded_path());
     if (view.has_query()) {
-        endpoint.target += "?" + std::string(view.encoded_query());
+        endpoint.target += '?';
+        endpoint.target += std::string_view(view.encoded_query());
     }
     return endpoint;
 }

@@ -1,11 +1,13 @@
 #include "blink_sub/net/proxy.hpp"
 
+#include "url_parts.hpp"
+
 #include <algorithm>
 #include <array>
 #include <boost/url.hpp>
 #include <cctype>
-#include <charconv>
 #include <cstdint>
+#include <utility>
 
 namespace blink_sub::net {
 namespace {
@@ -39,32 +41,8 @@ std::size_t scheme_length(std::string_view url) {
 
 std::string shown(std::string_view url) {
     const auto credentials = proxy_credentials(url);
-    if (credentials.empty()) {
-        return "proxy \"" + std::string(url) + "\"";
-    }
-    const auto begin = static_cast<std::size_t>(credentials.data() - url.data());
-    return "proxy \"" + std::string(url.substr(0, begin)) + "***" +
-           std::string(url.substr(begin + credentials.size())) + "\"";
-}
-
-// Decoded percent-escapes must not put control characters into logs.
-bool is_host_name(std::string_view host) {
-    return std::all_of(host.begin(), host.end(), [](char c) {
-        return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '.' || c == '_';
-    });
-}
-
-std::optional<std::string> port_of(const urls::url_view& url) {
-    if (!url.has_port() || url.port().empty()) {
-        return std::string(default_port);
-    }
-    const std::string_view text = url.port();
-    unsigned number = 0;
-    const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), number);
-    if (ec != std::errc{} || end != text.data() + text.size() || number == 0 || number > 65535) {
-        return std::nullopt;
-    }
-    return std::to_string(number);
+    return "proxy \"" +
+           (credentials.empty() ? std::string(url) : detail::hiding(url, credentials)) + "\"";
 }
 
 std::string base64(std::string_view bytes) {
@@ -133,10 +111,7 @@ std::optional<std::string> variable(const EnvLookup& env, std::string_view name)
 } // namespace
 
 std::string Proxy::host_and_port() const {
-    if (host.find(':') != std::string::npos) {
-        return "[" + host + "]:" + port;
-    }
-    return host + ":" + port;
+    return detail::host_and_port(host, port);
 }
 
 std::string_view proxy_credentials(std::string_view url) {
@@ -173,35 +148,12 @@ std::optional<Proxy> parse_proxy(std::string_view url, std::string& error) {
     const urls::url_view& view = *parsed;
 
     Proxy proxy;
-    switch (view.host_type()) {
-    case urls::host_type::ipv4:
-    case urls::host_type::ipv6:
-        proxy.host = view.host_address();
-        break;
-    case urls::host_type::name:
-        proxy.host = view.host_address();
-        if (!is_host_name(proxy.host)) {
-            error = shown(url) + " has an invalid host name";
-            return std::nullopt;
-        }
-        break;
-    case urls::host_type::ipvfuture:
-        error = shown(url) + " uses an IPvFuture address, which is not supported";
-        return std::nullopt;
-    case urls::host_type::none:
-        break;
-    }
-    if (proxy.host.empty()) {
-        error = shown(url) + " has no host";
+    auto parts = detail::host_port_of(view, default_port, shown(url), error);
+    if (!parts) {
         return std::nullopt;
     }
-
-    const auto port = port_of(view);
-    if (!port) {
-        error = shown(url) + " has an invalid port \"" + std::string(view.port()) + "\"";
-        return std::nullopt;
-    }
-    proxy.port = *port;
+    proxy.host = std::move(parts->host);
+    proxy.port = std::move(parts->port);
     proxy.display = "http://" + proxy.host_and_port();
 
     // curl sends "user:" for a URL that names a user without a password.

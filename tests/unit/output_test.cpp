@@ -1,6 +1,7 @@
 #include "blink_sub/output.hpp"
 
 #include <csignal>
+#include <fcntl.h>
 #include <gtest/gtest.h>
 #include <string>
 #include <unistd.h>
@@ -17,6 +18,8 @@ struct Pipe {
         EXPECT_EQ(::pipe(fds), 0);
         read_end = fds[0];
         write_end = fds[1];
+        // Room for more than one full output buffer, so that no write blocks.
+        ::fcntl(write_end, F_SETPIPE_SZ, 1 << 20);
     }
     ~Pipe() {
         if (read_end >= 0) {
@@ -46,6 +49,30 @@ TEST(Output, EachPayloadBecomesOneLine) {
     EXPECT_TRUE(output.write_line(R"({"data":1})"));
     EXPECT_TRUE(output.write_line(R"({"data":2})"));
     EXPECT_EQ(pipe.drain(22), "{\"data\":1}\n{\"data\":2}\n");
+}
+
+TEST(Output, AppendedLinesWaitForTheFlush) {
+    Pipe pipe;
+    Output output(pipe.write_end);
+    output.append_line("1");
+    output.append_line("2");
+    ASSERT_EQ(::fcntl(pipe.read_end, F_SETFL, O_NONBLOCK), 0);
+    char byte;
+    EXPECT_EQ(::read(pipe.read_end, &byte, 1), -1) << "nothing written before flush()";
+    EXPECT_TRUE(output.flush());
+    EXPECT_EQ(pipe.drain(4), "1\n2\n");
+}
+
+TEST(Output, AFullBufferIsWrittenWithoutAFlush) {
+    Pipe pipe;
+    Output output(pipe.write_end);
+    const std::string line(1000, 'x');
+    for (int i = 0; i < 70; ++i) {
+        output.append_line(line);
+    }
+    ASSERT_EQ(::fcntl(pipe.read_end, F_SETFL, O_NONBLOCK), 0);
+    EXPECT_EQ(pipe.drain(70 * 1001).size(), 66u * 1001)
+        << "the first 64 KiB (66 lines) went out on their own, the rest waits";
 }
 
 TEST(Output, ClosedReaderIsReportedNotFatal) {

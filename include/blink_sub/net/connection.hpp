@@ -67,6 +67,10 @@ class Connection {
     // Sends a close frame; the pending read then ends with Kind::closed.
     boost::asio::awaitable<Status> close(std::uint16_t code, std::string_view reason);
 
+    // True when bytes of a further message have already arrived, so that a
+    // read now would not wait (the socket or the TLS layer holds them).
+    bool input_pending() const;
+
     // Drops the socket at once; pending operations end.
     void abort();
 
