@@ -26,10 +26,46 @@ TEST(FrameDecoder, NextGivesIdAndCompactPayload) {
     EXPECT_EQ(result.message.payload, R"({"data":{"a":[1,2]}})");
 }
 
-TEST(FrameDecoder, NonAsciiTextSurvivesAsUtf8) {
+TEST(FrameDecoder, CompactPayloadIsTakenFromTheFrameWithoutACopy) {
+    const std::string frame = R"({"id":"1","type":"next","payload":{"data":{"s":"a } \" ] { ,"}}})";
+    FrameDecoder decoder;
+    ServerMessage message;
+    std::string error;
+    ASSERT_TRUE(decoder.decode(frame, message, error)) << error;
+    EXPECT_EQ(message.payload, R"({"data":{"s":"a } \" ] { ,"}})");
+    EXPECT_GE(message.payload.data(), frame.data());
+    EXPECT_LE(message.payload.data() + message.payload.size(), frame.data() + frame.size());
+}
+
+TEST(FrameDecoder, MembersAfterThePayloadDoNotLeakIntoIt) {
+    auto result = decode(R"({"id":"1","type":"next","payload":{"data":{"a":1}},"x":{"b":2}})");
+    ASSERT_TRUE(result.ok) << result.error;
+    EXPECT_EQ(result.message.payload, R"({"data":{"a":1}})");
+}
+
+TEST(FrameDecoder, AnEscapedPayloadKeyIsStillFound) {
+    auto result = decode(R"({"id":"1","type":"next","pay\u006coad":{"data":{"payload":{"a":1}}}})");
+    ASSERT_TRUE(result.ok) << result.error;
+    EXPECT_EQ(result.message.payload, R"({"data":{"payload":{"a":1}}})");
+}
+
+TEST(FrameDecoder, WhiteSpaceOnlyInsideStringsKeepsThePayloadAsSent) {
+    auto result = decode(R"({"type":"next","id":"1","payload":{"data":{"memo":"two  words"}}})");
+    ASSERT_TRUE(result.ok) << result.error;
+    EXPECT_EQ(result.message.payload, R"({"data":{"memo":"two  words"}})");
+}
+
+TEST(FrameDecoder, PayloadBeforeOtherMembersAndSpacesAroundIt) {
+    auto result = decode("{ \"payload\" :\t{\"data\":[1, 2]} , \"type\":\"next\",\"id\":\"9\" }");
+    ASSERT_TRUE(result.ok) << result.error;
+    EXPECT_EQ(result.message.payload, R"({"data":[1,2]})");
+    EXPECT_EQ(result.message.id, "9");
+}
+
+TEST(FrameDecoder, NonAsciiTextAndEscapesSurviveUnchanged) {
     auto result = decode(R"({"type":"next","id":"1","payload":{"data":{"memo":"café ⚡ \u00e9"}}})");
     ASSERT_TRUE(result.ok) << result.error;
-    EXPECT_EQ(result.message.payload, R"({"data":{"memo":"café ⚡ é"}})");
+    EXPECT_EQ(result.message.payload, R"({"data":{"memo":"café ⚡ \u00e9"}})");
 }
 
 TEST(FrameDecoder, NextErrorsCarryMessageAndExtensionCode) {

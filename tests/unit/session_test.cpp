@@ -45,7 +45,7 @@ struct Outcome {
             if (const auto* send = std::get_if<SendText>(&action)) {
                 sent.push_back(send->text.reveal());
             } else if (const auto* emit = std::get_if<EmitLine>(&action)) {
-                lines.push_back(emit->line);
+                lines.emplace_back(emit->line);
             } else if (const auto* entry = std::get_if<Log>(&action)) {
                 logs.push_back(*entry);
             } else if (const auto* close_socket = std::get_if<CloseSocket>(&action)) {

@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <variant>
 #include <vector>
 
@@ -22,9 +23,10 @@ struct SendText {
     }
 };
 
-// Write one line (a payload) to stdout.
+// Write one line (a payload) to stdout. It points into the frame that
+// produced it: carry it out before the next event.
 struct EmitLine {
-    std::string line;
+    std::string_view line;
 
     friend bool operator==(const EmitLine&, const EmitLine&) = default;
 };

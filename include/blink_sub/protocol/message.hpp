@@ -24,7 +24,11 @@ struct GraphqlError {
 struct ServerMessage {
     MessageType type = MessageType::next;
     std::string id;
-    std::string payload; // the payload as compact JSON; empty when absent
+    // The payload as compact JSON, empty when absent. It points into the
+    // frame when the server sent it compact (the usual case), else into
+    // `compacted`; either way it is valid until the next decode.
+    std::string_view payload;
+    std::string compacted;
 
     // `next`: payload.errors; `error`: the payload's error list.
     std::vector<GraphqlError> errors;
