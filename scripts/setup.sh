@@ -1,9 +1,10 @@
 #!/bin/sh
 # Installs what blink-sub needs on Debian 12: build dependencies, and with
-# --tests also GoogleTest, clang-format, OpenSSL's CLI, tinyproxy, Node.js and
-# the test server's npm packages (from tests/server/package-lock.json). The
-# tests start tinyproxy themselves; the service the package enables (port
-# 8888, local clients only) is not used and may be disabled.
+# --tests also GoogleTest, clang-format, OpenSSL's CLI, tinyproxy, Node.js, the
+# tools the packaging checks use, and the test server's npm packages (from
+# tests/server/package-lock.json). The tests start tinyproxy themselves; the
+# service the package enables (port 8888, local clients only) is not used and
+# may be disabled.
 set -eu
 
 tests=no
@@ -24,6 +25,9 @@ packages="cmake ninja-build g++ pkg-config ca-certificates
     nlohmann-json3-dev libsimdjson-dev libcli11-dev libspdlog-dev"
 if [ "$tests" = yes ]; then
     packages="$packages libgtest-dev clang-format openssl tinyproxy"
+    # Packaging checks: the .deb (dpkg-shlibdeps, file), the man page, the completions in
+    # their shells, and jq for examples/.
+    packages="$packages dpkg-dev file man-db groff-base bash-completion zsh fish jq"
     # Debian's Node.js unless one is already installed.
     command -v node >/dev/null 2>&1 || packages="$packages nodejs"
     command -v npm >/dev/null 2>&1 || packages="$packages npm"

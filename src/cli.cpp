@@ -1,5 +1,6 @@
 #include "blink_sub/cli.hpp"
 
+#include "blink_sub/completion.hpp"
 #include "blink_sub/exit_code.hpp"
 #include "blink_sub/net/endpoint.hpp"
 #include "blink_sub/net/proxy.hpp"
@@ -15,6 +16,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <sstream>
@@ -61,6 +63,10 @@ constexpr std::array<SubcommandInfo, 6> subcommands{{
 constexpr std::string_view pass_a_subcommand =
     "pass one of price, realtime-price, my-updates, invoice-status, subscribe or raw";
 
+constexpr std::string_view completion_name = "completion";
+
+constexpr std::array<std::string_view, 2> currency_units{"BTCSAT", "USDCENT"};
+
 // An option's text as typed; validation happens after CLI11 has parsed, so
 // that every message has our wording and exit code.
 struct Flag {
@@ -96,6 +102,11 @@ struct CommandLine {
     Flag query{"--query"};
     Flag variables{"--variables"};
     Flag operation_name{"--operation-name"};
+
+    Flag shell{"SHELL"};
+
+    // The values that shells offer for an option; validation stays in our hands.
+    std::map<const CLI::Option*, std::vector<std::string>> choices;
 };
 
 // Values in messages are JSON-quoted so that control characters stay visible.
@@ -159,6 +170,9 @@ void define_subcommand_options(CLI::App& app, CommandLine& line) {
         "unit of the amount: BTCSAT or USDCENT (default BTCSAT)");
     add(*price, line.price_unit, "--price-unit", "UNIT",
         "unit of the price: BTCSAT or USDCENT (default USDCENT)");
+    for (const Flag* unit : {&line.amount_unit, &line.price_unit}) {
+        line.choices[unit->option] = {currency_units.begin(), currency_units.end()};
+    }
 
     add(*app.get_subcommand("realtime-price"), line.currency, "--currency", "CODE",
         "display currency, 3 or 4 letters (default USD)");
@@ -195,6 +209,17 @@ void define(CLI::App& app, CommandLine& line) {
                            "the subcommand.");
     }
     define_subcommand_options(app, line);
+
+    auto* completion = app.add_subcommand(std::string(completion_name),
+                                          "print a completion script for bash, zsh or fish");
+    completion->fallthrough();
+    line.shell.option = completion->add_option("shell", line.shell.value, "bash, zsh or fish")
+                            ->type_name(line.shell.name);
+    line.choices[line.shell.option] = {shell_names.begin(), shell_names.end()};
+    completion->footer("Load it into the current shell:\n"
+                       "  bash: source <(blink-sub completion bash)\n"
+                       "  zsh:  source <(blink-sub completion zsh)   (after compinit)\n"
+                       "  fish: blink-sub completion fish | source");
 
     app.require_subcommand(1);
     // Unknown arguments are collected rather than thrown, so that the message can
@@ -300,7 +325,7 @@ std::string currency_unit(const Flag& flag, std::string_view fallback) {
     std::string unit = flag.value;
     std::transform(unit.begin(), unit.end(), unit.begin(),
                    [](unsigned char c) { return static_cast<char>(std::toupper(c)); });
-    if (unit != "BTCSAT" && unit != "USDCENT") {
+    if (std::find(currency_units.begin(), currency_units.end(), unit) == currency_units.end()) {
         throw UsageError(flag.name + ": " + in_quotes(flag.value) + " is not a currency unit",
                          "pass BTCSAT or USDCENT");
     }
@@ -519,6 +544,70 @@ Options options_from(const CLI::App& app, const CommandLine& line, const EnvLook
     return options;
 }
 
+CompletionOption completion_option(const CLI::Option& option, const CommandLine& line) {
+    CompletionOption completion;
+    for (const auto& name : option.get_snames()) {
+        completion.names.push_back("-" + name);
+    }
+    for (const auto& name : option.get_lnames()) {
+        completion.names.push_back("--" + name);
+    }
+    completion.description = option.get_description();
+    std::replace(completion.description.begin(), completion.description.end(), '\n', ' ');
+    completion.repeatable = option.get_multi_option_policy() == CLI::MultiOptionPolicy::TakeAll;
+    if (option.get_expected_max() == 0) {
+        return completion;
+    }
+
+    completion.value_name = option.get_type_name();
+    if (const auto found = line.choices.find(&option); found != line.choices.end()) {
+        completion.value = ValueKind::choice;
+        completion.choices = found->second;
+    } else if (completion.value_name == "FILE") {
+        completion.value = ValueKind::file;
+    } else if (completion.value_name.ends_with("|@FILE")) {
+        completion.value = ValueKind::text_or_file;
+    } else {
+        completion.value = ValueKind::text;
+    }
+    return completion;
+}
+
+// Read off the parser itself, so that completions cannot drift from what it accepts.
+CompletionSpec completion_spec(const CLI::App& app, const CommandLine& line) {
+    CompletionSpec spec;
+    spec.program = program;
+    for (const auto* option : app.get_options()) {
+        spec.global_options.push_back(completion_option(*option, line));
+    }
+    for (const auto* subcommand : app.get_subcommands([](const CLI::App*) { return true; })) {
+        CompletionCommand command{subcommand->get_name(), subcommand->get_description(), {}, {}};
+        for (const auto* option : subcommand->get_options()) {
+            auto completion = completion_option(*option, line);
+            if (!option->get_positional()) {
+                command.options.push_back(std::move(completion));
+            } else if (completion.value == ValueKind::choice) {
+                command.argument_choices = completion.choices;
+            }
+        }
+        spec.commands.push_back(std::move(command));
+    }
+    return spec;
+}
+
+CliResult completion_result(const CLI::App& app, const CommandLine& line) {
+    const auto shell = shell_named(line.shell.value);
+    if (!shell) {
+        throw UsageError(line.shell.given() ? "completion: " + in_quotes(line.shell.value) +
+                                                  " is not a shell it knows"
+                                            : "completion needs a shell",
+                         "pass bash, zsh or fish");
+    }
+    CliResult result;
+    result.out = completion_script(completion_spec(app, line), *shell);
+    return result;
+}
+
 std::string unexpected_argument(const CLI::App& app, const std::string& argument) {
     const auto selected = app.get_subcommands();
     const std::string see_command_help =
@@ -673,6 +762,9 @@ CliResult parse_cli(const std::vector<std::string>& args, const EnvLookup& env) 
         app.parse(static_cast<int>(argv.size()), argv.data());
         if (const auto extras = app.remaining(true); !extras.empty()) {
             return usage_error(unexpected_argument(app, extras.front()), args, env);
+        }
+        if (app.get_subcommands().front()->get_name() == completion_name) {
+            return completion_result(app, line);
         }
         CliResult result;
         result.options = options_from(app, line, env);

@@ -18,6 +18,14 @@ const WAIT_TIMEOUT_MS = 10_000;
 const TEST_TIMEOUT_MS = 20_000;
 export const PROTOCOL = 'graphql-transport-ws';
 
+// A sanitizer build (the asan preset) sets these for ctest; the binary under test needs them.
+const sanitizerEnv = Object.fromEntries(
+  Object.entries(process.env).filter(([name]) => /^(?:ASAN|UBSAN|LSAN)_OPTIONS$/.test(name)),
+);
+
+// The first line of an AddressSanitizer, LeakSanitizer or UndefinedBehaviorSanitizer report.
+const SANITIZER_REPORT = /^==\d+==ERROR: \w+Sanitizer|: runtime error: /m;
+
 // The binary under test, or an error saying why there is none.
 export function blinkSubBinary() {
   const binary = process.env.BLINK_SUB_BIN;
@@ -47,18 +55,23 @@ for (const [signal, code] of [['SIGINT', 130], ['SIGTERM', 143]]) {
 }
 
 // A test with the suite's time limit (or `timeoutMs`) that, pass or fail, kills the processes
-// and closes the servers it started.
+// and closes the servers it started. A sanitizer report from any of them fails the test, even
+// one whose exit code the test expected anyway.
 export function integrationTest(name, fn, { timeoutMs = TEST_TIMEOUT_MS } = {}) {
   test(name, { timeout: timeoutMs }, async (t) => {
+    const runs = [];
     try {
       await fn(t);
     } finally {
+      runs.push(...live.runs);
       for (const run of live.runs) run.killAll();
       await Promise.all([...live.runs].map((run) => run.closed));
       await Promise.all([...live.mocks].map((mock) => mock.close()));
       live.runs.clear();
       live.mocks.clear();
     }
+    const report = runs.find((run) => SANITIZER_REPORT.test(run.stderr));
+    assert.equal(report, undefined, `sanitizer report:\n${report?.stderr}`);
   });
 }
 
@@ -267,7 +280,7 @@ class Run extends EventEmitter {
 function start(command, args, { env = {}, stdin = null, onLine, json = true }) {
   const child = spawn(command, args, {
     // A clean environment: the developer's BLINK_* or proxy variables must not leak in.
-    env: { PATH: process.env.PATH, ...env },
+    env: { PATH: process.env.PATH, ...sanitizerEnv, ...env },
     stdio: [stdin === null ? 'ignore' : 'pipe', 'pipe', 'pipe'],
     // A process group of its own, so that killAll() reaches a shell's children too.
     detached: true,
