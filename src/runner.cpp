@@ -222,20 +222,27 @@ class Runner {
                 on_socket_closed(*connection, status);
                 co_return;
             }
-            spdlog::trace("received: {}", frame.substr(0, 1000));
-            if (raw()) {
-                on_raw_frame(frame);
-            } else {
-                apply(session_.on_text(frame, Clock::now()));
-            }
-            if (!acknowledged_ && session_.acknowledged()) {
-                acknowledged_ = true;
-                policy_.on_acknowledged();
-            }
-            // Lines wait only while more frames are already here.
-            if (!connection->input_pending()) {
-                flush_output();
-            }
+            // Frames that have already arrived are taken without suspending.
+            do {
+                on_frame(*connection, frame);
+            } while (connection->try_read(frame));
+        }
+    }
+
+    void on_frame(net::Connection& connection, std::string_view frame) {
+        spdlog::trace("received: {}", frame.substr(0, 1000));
+        if (raw()) {
+            on_raw_frame(frame);
+        } else {
+            apply(session_.on_text(frame, Clock::now()));
+        }
+        if (!acknowledged_ && session_.acknowledged()) {
+            acknowledged_ = true;
+            policy_.on_acknowledged();
+        }
+        // Lines wait only while more frames are already here.
+        if (!connection.input_pending()) {
+            flush_output();
         }
     }
 
