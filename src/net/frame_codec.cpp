@@ -65,6 +65,30 @@ std::uint64_t read_big_endian(const char* bytes, int size) {
     return value;
 }
 
+// How many bytes at `at` are ASCII. JSON mostly is, so whole words are tested at once.
+std::size_t ascii_prefix(const unsigned char* at, std::size_t size) {
+    constexpr std::uint64_t high_bits = 0x8080808080808080ULL;
+    std::size_t count = 0;
+    for (; count + 32 <= size; count += 32) {
+        std::uint64_t words[4];
+        std::memcpy(words, at + count, sizeof words);
+        if (((words[0] | words[1] | words[2] | words[3]) & high_bits) != 0) {
+            break;
+        }
+    }
+    for (; count + 8 <= size; count += 8) {
+        std::uint64_t word;
+        std::memcpy(&word, at + count, sizeof word);
+        if ((word & high_bits) != 0) {
+            break;
+        }
+    }
+    while (count < size && at[count] < 0x80) {
+        ++count;
+    }
+    return count;
+}
+
 // RFC 6455 7.4: codes a peer may send; 1004-1006 and 1015 are reserved for local use.
 bool is_valid_close_code(std::uint16_t code) {
     return (code >= 1000 && code <= 1003) || (code >= 1007 && code <= 1014) ||
@@ -363,24 +387,15 @@ std::string encode_close(std::uint16_t code, std::string_view reason, MaskKey ke
 bool is_valid_utf8(std::string_view text) {
     const auto* at = reinterpret_cast<const unsigned char*>(text.data());
     const auto* end = at + text.size();
-    while (at < end) {
-        // JSON is mostly ASCII: skip eight such bytes at a time.
-        if (end - at >= 8) {
-            std::uint64_t word;
-            std::memcpy(&word, at, sizeof word);
-            if ((word & 0x8080808080808080ULL) == 0) {
-                at += 8;
-                continue;
-            }
-        }
-        const unsigned char lead = *at;
-        if (lead < 0x80) {
-            ++at;
-            continue;
+    for (;;) {
+        at += ascii_prefix(at, static_cast<std::size_t>(end - at));
+        if (at == end) {
+            return true;
         }
 
         // RFC 3629 4: the second byte's range rules out overlong forms, surrogates and code
         // points above U+10FFFF.
+        const unsigned char lead = *at;
         int trailing = 0;
         unsigned char low = 0x80;
         unsigned char high = 0xBF;
@@ -407,7 +422,6 @@ bool is_valid_utf8(std::string_view text) {
         }
         at += trailing + 1;
     }
-    return true;
 }
 
 } // namespace blink_sub::net
