@@ -191,7 +191,7 @@ struct Connection::Impl {
     FrameReader reader;
     InboundMessage message;
     // What read() has yet to report: the peer's close frame or a protocol error.
-    std::optional<InboundMessage> close_frame;
+    std::optional<CloseInfo> peer_close;
     std::error_code protocol_error;
     std::optional<Status> ended; // what read() reported last, once it has
 
@@ -208,6 +208,8 @@ struct Connection::Impl {
     bool closing = false;            // our close frame is queued or out
 
     bool has_socket() const { return plain || secure; }
+
+    bool ending() const { return peer_close || protocol_error; }
 
     beast::tcp_stream& tcp() {
         return secure ? beast::get_lowest_layer(*secure) : beast::get_lowest_layer(*plain);
@@ -248,7 +250,7 @@ Status Connection::Impl::make_socket() {
     context.reset();
     close_info = {};
     reader.reset();
-    close_frame.reset();
+    peer_close.reset();
     protocol_error.clear();
     ended.reset();
     outbox.clear();
@@ -566,7 +568,7 @@ bool Connection::Impl::parse(std::string_view& frame) {
         case InboundMessage::Kind::pong:
             continue;
         case InboundMessage::Kind::close:
-            close_frame = message;
+            peer_close = CloseInfo{message.close_code, std::string(message.payload)};
             return false;
         }
     }
@@ -586,8 +588,7 @@ asio::awaitable<Status> Connection::Impl::finish_read() {
         co_return failed(close_info.reason);
     }
 
-    close_info.code = close_frame->close_code;
-    close_info.reason.assign(close_frame->payload);
+    close_info = *peer_close;
     // RFC 6455 5.5.1: a close frame is answered with one echoing its code.
     if (!closing) {
         closing = true;
@@ -692,10 +693,10 @@ asio::awaitable<Status> Connection::read(std::string_view& frame) {
             impl.ended = impl.read_failure(asio::error::operation_aborted);
             continue;
         }
-        if (impl.parse(frame)) {
+        if (!impl.ending() && impl.parse(frame)) {
             co_return Status{};
         }
-        if (impl.protocol_error || impl.close_frame) {
+        if (impl.ending()) {
             impl.ended = co_await impl.finish_read();
             continue;
         }
@@ -724,8 +725,7 @@ asio::awaitable<Status> Connection::read(std::string_view& frame) {
 
 bool Connection::try_read(std::string_view& frame) {
     auto& impl = *impl_;
-    if (!impl.has_socket() || impl.aborted || impl.ended || impl.protocol_error ||
-        impl.close_frame) {
+    if (!impl.has_socket() || impl.aborted || impl.ended || impl.ending()) {
         return false;
     }
     return impl.parse(frame);
@@ -735,6 +735,12 @@ asio::awaitable<Status> Connection::write(std::string_view text) {
     auto& impl = *impl_;
     if (!impl.has_socket()) {
         co_return failed("not connected to " + impl.where);
+    }
+
+    // RFC 6455 5.5.1: no data frame may follow our close frame.
+    if (impl.closing) {
+        co_return failed("cannot send to " + impl.where + ": " +
+                         error_code(asio::error::shut_down).message());
     }
 
     std::string frame = encode_text(text, draw_mask_key());
@@ -769,7 +775,7 @@ bool Connection::input_pending() const {
     if (!impl.has_socket()) {
         return false;
     }
-    if (impl.reader.buffered() > 0 || impl.close_frame || impl.protocol_error) {
+    if (impl.reader.buffered() > 0 || impl.ending()) {
         return true;
     }
     if (impl.secure && SSL_pending(impl.secure->native_handle()) > 0) {
