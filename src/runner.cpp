@@ -222,20 +222,27 @@ class Runner {
                 on_socket_closed(*connection, status);
                 co_return;
             }
-            spdlog::trace("received: {}", frame.substr(0, 1000));
-            if (raw()) {
-                on_raw_frame(frame);
-            } else {
-                apply(session_.on_text(frame, Clock::now()));
-            }
-            if (!acknowledged_ && session_.acknowledged()) {
-                acknowledged_ = true;
-                policy_.on_acknowledged();
-            }
-            // Lines wait only while more frames are already here.
-            if (!connection->input_pending()) {
-                flush_output();
-            }
+            // Frames that have already arrived are taken without suspending.
+            do {
+                on_frame(*connection, frame);
+            } while (connection->try_read(frame));
+        }
+    }
+
+    void on_frame(net::Connection& connection, std::string_view frame) {
+        spdlog::trace("received: {}", frame.substr(0, 1000));
+        if (raw()) {
+            on_raw_frame(frame);
+        } else {
+            apply(session_.on_text(frame, Clock::now()));
+        }
+        if (!acknowledged_ && session_.acknowledged()) {
+            acknowledged_ = true;
+            policy_.on_acknowledged();
+        }
+        // Lines wait only while more frames are already here.
+        if (!connection.input_pending()) {
+            flush_output();
         }
     }
 
@@ -361,15 +368,28 @@ class Runner {
     void arm_timer() {
         auto deadline = session_.next_deadline();
         if (!deadline || exit_) {
-            timer_.cancel();
+            cancel_timer();
             return;
         }
+        // With keepalive on, every frame moves the deadline later. Re-arming each time costs
+        // more than the frame itself, so a timer due no later stays: the session does nothing
+        // when ticked early, and the tick arms the timer for the deadline of the moment.
+        if (armed_for_ && *armed_for_ <= *deadline) {
+            return;
+        }
+        armed_for_ = deadline;
         timer_.expires_at(*deadline);
         timer_.async_wait([this](auto error) {
             if (!error) {
+                armed_for_.reset();
                 apply(session_.on_tick(Clock::now()));
             }
         });
+    }
+
+    void cancel_timer() {
+        armed_for_.reset();
+        timer_.cancel();
     }
 
     void on_signal(int signal) {
@@ -440,7 +460,7 @@ class Runner {
     void finish_io() {
         output_.flush();
         socket_open_ = false;
-        timer_.cancel();
+        cancel_timer();
         backoff_.cancel();
         close_guard_.cancel();
         signals_.cancel();
@@ -452,8 +472,9 @@ class Runner {
     const Options& options_;
     asio::io_context io_;
     asio::signal_set signals_{io_, SIGINT, SIGTERM};
-    asio::steady_timer timer_{io_};   // the session's next deadline
-    asio::steady_timer backoff_{io_}; // the wait before a reconnect
+    asio::steady_timer timer_{io_};              // the session's next deadline
+    std::optional<Clock::time_point> armed_for_; // when timer_ fires, while it waits
+    asio::steady_timer backoff_{io_};            // the wait before a reconnect
     asio::steady_timer close_guard_{io_};
     std::shared_ptr<net::Connection> connection_; // the current one
     std::shared_ptr<net::Connection> writer_;     // the one write_loop serves

@@ -1,5 +1,8 @@
 #include "blink_sub/net/connection.hpp"
 
+#include "blink_sub/net/frame_codec.hpp"
+
+#include <array>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/ip/address.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -8,12 +11,14 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
-#include <boost/beast/websocket.hpp>
-#include <boost/beast/websocket/ssl.hpp>
+#include <boost/beast/websocket/error.hpp>
 #include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/rand.h>
 #include <openssl/ssl.h>
 #include <openssl/x509_vfy.h>
 #include <optional>
+#include <random>
 #include <utility>
 
 namespace blink_sub::net {
@@ -30,11 +35,15 @@ namespace {
 
 constexpr auto as_values = asio::as_tuple(asio::use_awaitable);
 constexpr std::string_view subprotocol = "graphql-transport-ws";
-constexpr std::size_t max_message_bytes = 64 * 1024 * 1024;
-constexpr std::size_t max_close_reason_bytes = 123; // RFC 6455 5.5: 125 bytes, 2 for the code
 
-using PlainSocket = websocket::stream<beast::tcp_stream>;
-using TlsSocket = websocket::stream<ssl::stream<beast::tcp_stream>>;
+// One read takes about 240 frames of a price flood; fewer, larger reads are what make it cheap.
+constexpr std::size_t read_size = 64 * 1024;
+
+// How long a close frame sent while failing or answering a close may take to go out.
+constexpr std::chrono::seconds close_write_timeout{2};
+
+using PlainSocket = beast::tcp_stream;
+using TlsSocket = ssl::stream<beast::tcp_stream>;
 
 Status failed(std::string message) {
     return {Status::Kind::failed, std::move(message)};
@@ -84,26 +93,66 @@ bool is_untrusted_issuer(long verify_result) {
     }
 }
 
-// Cuts at a UTF-8 character boundary so the close frame stays valid text.
-std::string_view truncate_reason(std::string_view reason) {
-    if (reason.size() <= max_close_reason_bytes) {
-        return reason;
+// RFC 6455 5.3: mask keys must be unpredictable; the system's generator stands in should
+// OpenSSL's fail.
+MaskKey draw_mask_key() {
+    MaskKey key;
+    if (RAND_bytes(key.data(), static_cast<int>(key.size())) != 1) {
+        std::random_device device;
+        for (auto& byte : key) {
+            byte = static_cast<std::uint8_t>(device());
+        }
     }
-    std::size_t size = max_close_reason_bytes;
-    while (size > 0 && (static_cast<unsigned char>(reason[size]) & 0xC0) == 0x80) {
-        --size;
-    }
-    return reason.substr(0, size);
+    return key;
 }
 
-template <typename Socket>
-void configure(Socket& ws) {
-    ws.read_message_max(max_message_bytes);
-    ws.text(true);
-    ws.set_option(websocket::stream_base::decorator([](websocket::request_type& request) {
-        request.set(http::field::user_agent, "blink-sub");
-        request.set(http::field::sec_websocket_protocol, subprotocol);
-    }));
+std::string base64(const unsigned char* data, std::size_t size) {
+    std::string text(4 * ((size + 2) / 3) + 1, '\0');
+    const int written = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(text.data()), data,
+                                        static_cast<int>(size));
+    text.resize(static_cast<std::size_t>(written));
+    return text;
+}
+
+// RFC 6455 4.2.2: the server proves it read our key by hashing it with this GUID.
+std::string expected_accept(const std::string& key) {
+    const std::string input = key + "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
+    unsigned char digest[EVP_MAX_MD_SIZE];
+    unsigned int size = 0;
+    if (EVP_Digest(input.data(), input.size(), digest, &size, EVP_sha1(), nullptr) != 1) {
+        return {};
+    }
+    return base64(digest, size);
+}
+
+// Why a 101 answer is not a valid upgrade (RFC 6455 4.1), or nothing.
+error_code check_upgrade(const http::response<http::empty_body>& response, const std::string& key) {
+    if (response.version() != 11) {
+        return websocket::error::bad_http_version;
+    }
+    const auto upgrade = response[http::field::upgrade];
+    if (upgrade.empty()) {
+        return websocket::error::no_upgrade;
+    }
+    if (!http::token_list{upgrade}.exists("websocket")) {
+        return websocket::error::no_upgrade_websocket;
+    }
+    const auto connection = response[http::field::connection];
+    if (connection.empty()) {
+        return websocket::error::no_connection;
+    }
+    if (!http::token_list{connection}.exists("upgrade")) {
+        return websocket::error::no_connection_upgrade;
+    }
+    const auto accept = response[http::field::sec_websocket_accept];
+    if (accept.empty()) {
+        return websocket::error::no_sec_accept;
+    }
+    const std::string expected = expected_accept(key);
+    if (expected.empty() || accept != expected) {
+        return websocket::error::bad_sec_accept;
+    }
+    return {};
 }
 
 // The resolver's helper thread cannot be interrupted, so open() waits on `timer` and a late
@@ -137,19 +186,45 @@ struct Connection::Impl {
     std::optional<TlsSocket> secure;
     std::weak_ptr<Resolving> resolving;
     bool aborted = false;
-    bool closing = false;
-    beast::flat_buffer buffer;
     CloseInfo close_info;
 
+    FrameReader reader;
+    InboundMessage message;
+    // What read() has yet to report: the peer's close frame or a protocol error.
+    std::optional<CloseInfo> peer_close;
+    std::error_code protocol_error;
+    std::optional<Status> ended; // what read() reported last, once it has
+
+    // Frames go out one write at a time. Whoever finds no write in progress sends the outbox,
+    // including frames queued meanwhile; the others wait on `write_done` for their turn.
+    std::string outbox;
+    std::string sending;
+    bool writing = false;
+    std::uint64_t queued = 0;
+    std::uint64_t sent = 0;
+    error_code write_error;
+    asio::steady_timer write_done{executor, asio::steady_timer::time_point::max()};
+    std::optional<std::string> pong; // RFC 6455 5.5.3: only the latest ping needs an answer
+    bool closing = false;            // our close frame is queued or out
+
     bool has_socket() const { return plain || secure; }
+
+    bool ending() const { return peer_close || protocol_error; }
 
     beast::tcp_stream& tcp() {
         return secure ? beast::get_lowest_layer(*secure) : beast::get_lowest_layer(*plain);
     }
 
+    // The stream the HTTP steps and writes use; its timeout bounds them.
     template <typename Op>
-    decltype(auto) with_socket(Op&& op) {
+    decltype(auto) with_timed_stream(Op&& op) {
         return secure ? op(*secure) : op(*plain);
+    }
+
+    // The stream frames are read from; reads wait as long as the peer keeps quiet.
+    template <typename Op>
+    decltype(auto) with_read_stream(Op&& op) {
+        return secure ? op(*secure) : op(plain->socket());
     }
 
     Status make_socket();
@@ -161,6 +236,11 @@ struct Connection::Impl {
     Status tls_failure(error_code ec);
     asio::awaitable<Status> upgrade();
     asio::awaitable<Status> open(std::chrono::steady_clock::time_point deadline);
+    bool parse(std::string_view& frame);
+    asio::awaitable<Status> finish_read();
+    std::uint64_t queue(std::string_view frame);
+    asio::awaitable<error_code> send(std::string frame);
+    asio::awaitable<error_code> flush();
     Status read_failure(error_code ec);
 };
 
@@ -168,12 +248,18 @@ Status Connection::Impl::make_socket() {
     secure.reset();
     plain.reset();
     context.reset();
-    buffer.clear();
     close_info = {};
+    reader.reset();
+    peer_close.reset();
+    protocol_error.clear();
+    ended.reset();
+    outbox.clear();
+    pong.reset();
+    write_error.clear();
     closing = false;
 
     if (!endpoint.secure) {
-        configure(plain.emplace(executor));
+        plain.emplace(executor);
         return {};
     }
 
@@ -196,8 +282,8 @@ Status Connection::Impl::make_socket() {
         }
     }
 
-    configure(secure.emplace(executor, *context));
-    SSL* ssl = secure->next_layer().native_handle();
+    secure.emplace(executor, *context);
+    SSL* ssl = secure->native_handle();
     const bool ip_literal = is_ip_literal(endpoint.host);
 
     // SNI goes into the ClientHello, so it must be set before the handshake; servers that host
@@ -328,7 +414,7 @@ asio::awaitable<Status> Connection::Impl::tunnel() {
 }
 
 asio::awaitable<Status> Connection::Impl::tls_handshake() {
-    auto [ec] = co_await secure->next_layer().async_handshake(ssl::stream_base::client, as_values);
+    auto [ec] = co_await secure->async_handshake(ssl::stream_base::client, as_values);
     co_return ec ? tls_failure(ec) : Status{};
 }
 
@@ -338,7 +424,7 @@ Status Connection::Impl::tls_failure(error_code ec) {
         return failed(step + " timed out");
     }
 
-    const long verify_result = SSL_get_verify_result(secure->next_layer().native_handle());
+    const long verify_result = SSL_get_verify_result(secure->native_handle());
     if (tls.insecure || verify_result == X509_V_OK) {
         return failed(step + " failed: " + ec.message());
     }
@@ -352,18 +438,50 @@ Status Connection::Impl::tls_failure(error_code ec) {
     return failed_for_good(message + "; pass --insecure to skip the check");
 }
 
+// The upgrade runs over Beast's HTTP parser with a buffer of our own, so that frames arriving
+// right behind the 101 answer stay ours to read.
 asio::awaitable<Status> Connection::Impl::upgrade() {
     const std::string step = "WebSocket upgrade to " + where + endpoint.target;
-    const std::string host = host_header(endpoint);
-    websocket::response_type response;
 
-    auto [ec] = co_await with_socket(
-        [&](auto& ws) { return ws.async_handshake(response, host, endpoint.target, as_values); });
-    if (ec == beast::error::timeout) {
+    std::array<unsigned char, 16> nonce;
+    if (RAND_bytes(nonce.data(), static_cast<int>(nonce.size())) != 1) {
+        co_return failed(step + " failed: cannot draw a key: " + openssl_error());
+    }
+    const std::string key = base64(nonce.data(), nonce.size());
+
+    http::request<http::empty_body> request{http::verb::get, endpoint.target, 11};
+    request.set(http::field::host, host_header(endpoint));
+    request.set(http::field::upgrade, "websocket");
+    request.set(http::field::connection, "Upgrade");
+    request.set(http::field::sec_websocket_key, key);
+    request.set(http::field::sec_websocket_version, "13");
+    request.set(http::field::sec_websocket_protocol, subprotocol);
+    request.set(http::field::user_agent, "blink-sub");
+
+    auto [write_ec, written] = co_await with_timed_stream(
+        [&](auto& stream) { return http::async_write(stream, request, as_values); });
+    if (write_ec == beast::error::timeout) {
         co_return failed(step + " timed out");
     }
+    if (write_ec) {
+        co_return failed(step + " failed: " + write_ec.message());
+    }
+
+    // A 101 answer ends with its header; a refusal's body is of no interest.
+    http::response_parser<http::empty_body> parser;
+    beast::flat_buffer received;
+    auto [read_ec, size] = co_await with_timed_stream(
+        [&](auto& stream) { return http::async_read_header(stream, received, parser, as_values); });
+    if (read_ec == beast::error::timeout) {
+        co_return failed(step + " timed out");
+    }
+    if (read_ec) {
+        co_return failed(step + " failed: " + read_ec.message());
+    }
+
+    const auto& response = parser.get();
     const auto status = response.result();
-    if (ec && response.result_int() != 0 && status != http::status::switching_protocols) {
+    if (status != http::status::switching_protocols) {
         const auto reason =
             response.reason().empty() ? http::obsolete_reason(status) : response.reason();
         Status refused = failed(step + " failed: server answered " +
@@ -371,8 +489,8 @@ asio::awaitable<Status> Connection::Impl::upgrade() {
         refused.retryable = is_transient_refusal(response.result_int());
         co_return refused;
     }
-    if (ec) {
-        co_return failed(step + " failed: " + ec.message());
+    if (const auto invalid = check_upgrade(response, key)) {
+        co_return failed(step + " failed: " + invalid.message());
     }
 
     if (response[http::field::sec_websocket_protocol] != subprotocol) {
@@ -381,12 +499,12 @@ asio::awaitable<Status> Connection::Impl::upgrade() {
                                   std::string(subprotocol));
     }
 
-    // The WebSocket stream's own timeouts take over from here; a TCP expiry left running
-    // would cut a healthy but quiet connection. Keepalive is the protocol layer's job.
+    const auto early = received.cdata();
+    reader.feed({static_cast<const char*>(early.data()), early.size()});
+
+    // A TCP expiry left running would cut a healthy but quiet connection. Keepalive is the
+    // protocol layer's job.
     tcp().expires_never();
-    auto timeouts = websocket::stream_base::timeout::suggested(beast::role_type::client);
-    timeouts.keep_alive_pings = false;
-    with_socket([&](auto& ws) { ws.set_option(timeouts); });
     co_return Status{};
 }
 
@@ -420,29 +538,122 @@ asio::awaitable<Status> Connection::Impl::open(std::chrono::steady_clock::time_p
     co_return co_await upgrade();
 }
 
-Status Connection::Impl::read_failure(error_code ec) {
-    // Once our close frame is out, Beast ends reads with operation_aborted after the close
-    // handshake, having kept the peer's close frame in reason().
-    const bool close_done = closing && !aborted && ec == asio::error::operation_aborted;
-    if (ec == websocket::error::closed || close_done) {
-        const auto& frame = with_socket([](auto& ws) -> const auto& { return ws.reason(); });
-        // RFC 6455 7.1.5: a close frame without a code counts as 1005.
-        close_info.code = frame.code == websocket::close_code::none
-                              ? std::uint16_t{1005}
-                              : static_cast<std::uint16_t>(frame.code);
-        close_info.reason.assign(frame.reason.data(), frame.reason.size());
-        std::string message = "connection closed with code " + std::to_string(close_info.code);
-        if (!close_info.reason.empty()) {
-            message += ": " + close_info.reason;
+// Takes buffered frames until a data message, answering pings on the way. False when more
+// bytes are needed or an ending (a close frame, a protocol error) waits for finish_read().
+bool Connection::Impl::parse(std::string_view& frame) {
+    for (;;) {
+        const auto result = reader.next(message);
+        if (result == FrameReader::Result::incomplete) {
+            return false;
         }
-        return {Status::Kind::closed, std::move(message)};
+        if (result == FrameReader::Result::error) {
+            protocol_error = reader.error();
+            return false;
+        }
+
+        switch (message.kind) {
+        case InboundMessage::Kind::text:
+        case InboundMessage::Kind::binary:
+            // After our close frame only the peer's close matters.
+            if (closing) {
+                continue;
+            }
+            frame = message.payload;
+            return true;
+        case InboundMessage::Kind::ping:
+            if (!closing) {
+                pong = encode_pong(message.payload, draw_mask_key());
+            }
+            continue;
+        case InboundMessage::Kind::pong:
+            continue;
+        case InboundMessage::Kind::close:
+            peer_close = CloseInfo{message.close_code, std::string(message.payload)};
+            return false;
+        }
+    }
+}
+
+asio::awaitable<Status> Connection::Impl::finish_read() {
+    if (protocol_error) {
+        // RFC 6455 7.1.7: fail the connection, telling the server why if it still listens.
+        if (!closing) {
+            closing = true;
+            const auto code = close_code_for(static_cast<FrameError>(protocol_error.value()));
+            tcp().expires_after(close_write_timeout);
+            co_await send(encode_close(code, "", draw_mask_key()));
+        }
+        tcp().close();
+        close_info = {1006, "connection failed: " + protocol_error.message()};
+        co_return failed(close_info.reason);
     }
 
+    close_info = *peer_close;
+    // RFC 6455 5.5.1: a close frame is answered with one echoing its code.
+    if (!closing) {
+        closing = true;
+        tcp().expires_after(close_write_timeout);
+        co_await send(encode_close(close_info.code, "", draw_mask_key()));
+    }
+    std::string text = "connection closed with code " + std::to_string(close_info.code);
+    if (!close_info.reason.empty()) {
+        text += ": " + close_info.reason;
+    }
+    co_return Status{Status::Kind::closed, std::move(text)};
+}
+
+std::uint64_t Connection::Impl::queue(std::string_view frame) {
+    if (!write_error) {
+        outbox += frame;
+    }
+    return ++queued;
+}
+
+asio::awaitable<error_code> Connection::Impl::send(std::string frame) {
+    if (write_error) {
+        co_return write_error;
+    }
+    const std::uint64_t ticket = queue(frame);
+    if (!writing) {
+        co_return co_await flush();
+    }
+    while (writing && sent < ticket) {
+        co_await write_done.async_wait(as_values);
+    }
+    co_return sent >= ticket ? error_code{} : write_error;
+}
+
+asio::awaitable<error_code> Connection::Impl::flush() {
+    writing = true;
+    error_code ec;
+    while (!outbox.empty()) {
+        sending.swap(outbox);
+        outbox.clear();
+        const std::uint64_t batch = queued;
+        auto [write_ec, size] = co_await with_timed_stream([&](auto& stream) {
+            return asio::async_write(stream, asio::buffer(sending), as_values);
+        });
+        sending.clear();
+        if (write_ec) {
+            ec = write_error = write_ec;
+            outbox.clear();
+            break;
+        }
+        sent = batch;
+    }
+    writing = false;
+    write_done.cancel();
+    co_return ec;
+}
+
+Status Connection::Impl::read_failure(error_code ec) {
     close_info.code = 1006;
     if (aborted || ec == asio::error::operation_aborted) {
         close_info.reason = "connection aborted";
-    } else if (ec.category() == error_code(websocket::error::closed).category()) {
-        close_info.reason = "connection failed: " + ec.message();
+    } else if (closing && ec == asio::error::eof) {
+        // Our close frame is out, so the end was asked for, if without the server's close.
+        close_info.reason = "connection closed without a close frame";
+        return {Status::Kind::closed, close_info.reason};
     } else if (ec == asio::error::eof) {
         close_info.reason = "connection lost: end of stream";
     } else {
@@ -474,15 +685,50 @@ asio::awaitable<Status> Connection::read(std::string_view& frame) {
         co_return failed("not connected to " + impl.where);
     }
 
-    impl.buffer.consume(impl.buffer.size());
-    auto [ec, size] =
-        co_await impl.with_socket([&](auto& ws) { return ws.async_read(impl.buffer, as_values); });
-    if (ec) {
-        co_return impl.read_failure(ec);
-    }
+    for (;;) {
+        if (impl.ended) {
+            co_return *impl.ended;
+        }
+        if (impl.aborted) {
+            impl.ended = impl.read_failure(asio::error::operation_aborted);
+            continue;
+        }
+        if (!impl.ending() && impl.parse(frame)) {
+            co_return Status{};
+        }
+        if (impl.ending()) {
+            impl.ended = co_await impl.finish_read();
+            continue;
+        }
 
-    frame = {static_cast<const char*>(impl.buffer.data().data()), size};
-    co_return Status{};
+        // A pong joins a write in progress rather than hold up the reads behind it.
+        if (impl.pong && !impl.closing) {
+            std::string pong = std::move(*impl.pong);
+            impl.pong.reset();
+            if (impl.writing) {
+                impl.queue(pong);
+            } else {
+                co_await impl.send(std::move(pong));
+            }
+        }
+
+        const auto room = impl.reader.prepare(read_size);
+        auto [ec, size] = co_await impl.with_read_stream([&](auto& stream) {
+            return stream.async_read_some(asio::buffer(room.data(), room.size()), as_values);
+        });
+        impl.reader.commit(size);
+        if (ec) {
+            impl.ended = impl.read_failure(ec);
+        }
+    }
+}
+
+bool Connection::try_read(std::string_view& frame) {
+    auto& impl = *impl_;
+    if (!impl.has_socket() || impl.aborted || impl.ended || impl.ending()) {
+        return false;
+    }
+    return impl.parse(frame);
 }
 
 asio::awaitable<Status> Connection::write(std::string_view text) {
@@ -491,10 +737,18 @@ asio::awaitable<Status> Connection::write(std::string_view text) {
         co_return failed("not connected to " + impl.where);
     }
 
-    auto [ec, size] = co_await impl.with_socket([&](auto& ws) {
-        return ws.async_write(asio::buffer(text.data(), text.size()), as_values);
-    });
-    if (ec) {
+    // RFC 6455 5.5.1: no data frame may follow our close frame.
+    if (impl.closing) {
+        co_return failed("cannot send to " + impl.where + ": " +
+                         error_code(asio::error::shut_down).message());
+    }
+
+    std::string frame = encode_text(text, draw_mask_key());
+    if (impl.pong && !impl.closing) {
+        frame.insert(0, *impl.pong);
+        impl.pong.reset();
+    }
+    if (const auto ec = co_await impl.send(std::move(frame))) {
         co_return failed("cannot send to " + impl.where + ": " + ec.message());
     }
     co_return Status{};
@@ -505,13 +759,12 @@ asio::awaitable<Status> Connection::close(std::uint16_t code, std::string_view r
     if (!impl.has_socket()) {
         co_return failed("not connected to " + impl.where);
     }
+    if (impl.closing) {
+        co_return Status{};
+    }
 
     impl.closing = true;
-    const websocket::close_reason frame(static_cast<websocket::close_code>(code),
-                                        truncate_reason(reason));
-    auto [ec] =
-        co_await impl.with_socket([&](auto& ws) { return ws.async_close(frame, as_values); });
-    if (ec) {
+    if (const auto ec = co_await impl.send(encode_close(code, reason, draw_mask_key()))) {
         co_return failed("closing the connection to " + impl.where + " failed: " + ec.message());
     }
     co_return Status{};
@@ -522,7 +775,10 @@ bool Connection::input_pending() const {
     if (!impl.has_socket()) {
         return false;
     }
-    if (impl.secure && SSL_pending(impl.secure->next_layer().native_handle()) > 0) {
+    if (impl.reader.buffered() > 0 || impl.ending()) {
+        return true;
+    }
+    if (impl.secure && SSL_pending(impl.secure->native_handle()) > 0) {
         return true;
     }
     error_code ec;

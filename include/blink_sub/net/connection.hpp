@@ -58,13 +58,19 @@ class Connection {
     // before `deadline`.
     boost::asio::awaitable<Status> open(std::chrono::steady_clock::time_point deadline);
 
-    // Reads one whole message. `frame` stays valid until the next read.
-    // A close frame from the peer gives Kind::closed; see close_info().
+    // Reads one whole message. `frame` stays valid until the next read() or
+    // try_read(). A close frame from the peer gives Kind::closed; see
+    // close_info(). Pings are answered here, and by write().
     boost::asio::awaitable<Status> read(std::string_view& frame);
+
+    // Takes the next whole message if it has already arrived, without waiting.
+    // False when read() would have to wait, or has an ending to report.
+    bool try_read(std::string_view& frame);
 
     boost::asio::awaitable<Status> write(std::string_view text);
 
-    // Sends a close frame; the pending read then ends with Kind::closed.
+    // Sends a close frame; the pending read then drops further messages and
+    // ends with Kind::closed when the peer's close frame or end of stream comes.
     boost::asio::awaitable<Status> close(std::uint16_t code, std::string_view reason);
 
     // True when bytes of a further message have already arrived, so that a
