@@ -139,7 +139,13 @@ class Runner {
     asio::awaitable<void> main_loop() {
         for (;;) {
             co_await connect_and_read();
-            if (exit_ || raw()) {
+            if (exit_) {
+                break;
+            }
+            if (raw()) {
+                // raw has no session to judge the loss, and never reconnects.
+                spdlog::error("{}", cause_);
+                exit_ = ExitCode::failure;
                 break;
             }
             auto delay =
