@@ -97,8 +97,6 @@ const CLIENTS = [
       url,
       '--query',
       QUERY,
-      '--keepalive',
-      '0',
       '--retries',
       '0',
     ],
