@@ -57,23 +57,36 @@ void read_next_payload(element payload, ServerMessage& out) {
 }
 
 // Where the payload's text lies in the frame, in the usual shape of a
-// graphql-ws frame: `"payload"` is the last member, spelt plainly, and no
-// member before it holds an object or array (so no nested key can be found
-// first). Nothing when the frame has another shape; the caller then
+// graphql-ws frame: `"payload"` is the one and last member, spelt plainly,
+// and no member before it holds an object or array (so no nested key can be
+// found first). Nothing when the frame has another shape; the caller then
 // serialises the parsed payload instead.
 std::optional<std::string_view> payload_text(std::string_view frame, simdjson::dom::object root) {
+    int payloads = 0;
     bool payload_last = false;
     for (auto [key, value] : root) {
         payload_last = key == "payload";
+        payloads += payload_last ? 1 : 0;
         if (!payload_last && (value.is_object() || value.is_array())) {
             return std::nullopt;
         }
     }
-    constexpr std::string_view marker = "\"payload\":";
-    const std::size_t at = frame.find(marker);
-    if (!payload_last || at == std::string_view::npos || frame.find('{', 1) < at) {
+    if (payloads != 1 || !payload_last) {
         return std::nullopt;
     }
+
+    // In valid JSON a quote that follows `{` or `,` opens a key; any other
+    // match (say inside the key "\"payload") is not the member.
+    constexpr std::string_view marker = "\"payload\":";
+    const std::size_t at = frame.find(marker);
+    if (at == std::string_view::npos || at == 0 || frame.find('{', 1) < at) {
+        return std::nullopt;
+    }
+    const std::size_t before = frame.find_last_not_of(" \t\r\n", at - 1);
+    if (before == std::string_view::npos || (frame[before] != ',' && frame[before] != '{')) {
+        return std::nullopt;
+    }
+
     const std::size_t begin = frame.find_first_not_of(" \t\r\n", at + marker.size());
     std::size_t end = frame.find_last_not_of(" \t\r\n");
     if (begin == std::string_view::npos || end == std::string_view::npos || frame[end] != '}') {
