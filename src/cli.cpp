@@ -368,8 +368,7 @@ std::string variables_json(const Flag& flag) {
     const std::string source = flag.value.starts_with('@')
                                    ? flag.name + ": " + in_quotes(flag.value.substr(1))
                                    : flag.name;
-    const std::string_view example =
-        "pass a JSON object such as '{\"input\":{\"currency\":\"EUR\"}}'";
+    const std::string_view example = R"(pass a JSON object such as '{"input":{"currency":"EUR"}}')";
 
     nlohmann::json variables;
     try {
@@ -391,6 +390,16 @@ std::string variables_json(const Flag& flag) {
     return variables.dump();
 }
 
+// The subscribe frame is JSON, whose strings are UTF-8: other bytes could never be sent, so they
+// are refused here, not at the server's acknowledgement. `source` names the flag (and @FILE).
+void require_utf8(const std::string& text, const std::string& source) {
+    try {
+        static_cast<void>(nlohmann::json(text).dump());
+    } catch (const nlohmann::json::type_error&) {
+        throw UsageError(source + " is not valid UTF-8", "pass UTF-8 text");
+    }
+}
+
 Operation subscribe_operation(const CommandLine& line) {
     if (!line.query.given()) {
         throw UsageError("subscribe needs --query TEXT or --query @FILE",
@@ -401,9 +410,13 @@ Operation subscribe_operation(const CommandLine& line) {
     if (operation.query.find_first_not_of(" \t\r\n") == std::string::npos) {
         throw UsageError("--query: the document is empty", "pass a subscription document or @FILE");
     }
+    require_utf8(operation.query, line.query.value.starts_with('@')
+                                      ? "--query: " + in_quotes(line.query.value.substr(1))
+                                      : "--query");
     if (line.variables.given()) {
         operation.variables = variables_json(line.variables);
     }
+    require_utf8(line.operation_name.value, line.operation_name.name);
     operation.operation_name = line.operation_name.value;
     return operation;
 }
@@ -709,7 +722,8 @@ CliResult usage_error(const std::string& message, const std::vector<std::string>
                       const EnvLookup& env) {
     CliResult result;
     result.exit_code = to_int(ExitCode::usage);
-    result.err = redacted(std::string(program) + ": " + message, secrets_in(args, env)) + "\n";
+    // The program name is added after redaction: a key as short as "b" must not eat into it.
+    result.err = std::string(program) + ": " + redacted(message, secrets_in(args, env)) + "\n";
     return result;
 }
 

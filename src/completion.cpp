@@ -97,9 +97,10 @@ std::vector<CompletionOption> options_in(const CompletionSpec& spec,
 // bash: one function that finds the subcommand, then completes the previous option's value
 // or the words that may stand here.
 std::string bash_value_case(const std::string& scope, const CompletionOption& option) {
+    const std::string prefix = scope.empty() ? "*\" " : "\"" + scope + " ";
     std::vector<std::string> patterns;
     for (const auto& name : option.names) {
-        patterns.push_back(scope.empty() ? "*\" " + name + "\"" : "\"" + scope + " " + name + "\"");
+        patterns.push_back(prefix + name + "\"");
     }
     std::string text = "    " + joined(patterns, " | ") + ")\n";
     switch (option.value) {
@@ -234,8 +235,9 @@ std::vector<std::string> zsh_specs(const std::vector<CompletionOption>& options)
 std::string zsh_array(const std::string& name, const std::vector<std::string>& items,
                       const std::string& indent) {
     std::string text = indent + "local -a " + name + "=(\n";
+    const std::string item_indent = indent + "    ";
     for (const auto& item : items) {
-        text += indent + "    " + item + "\n";
+        text += item_indent + item + "\n";
     }
     return text + indent + ")\n";
 }

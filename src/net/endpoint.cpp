@@ -36,7 +36,7 @@ std::string shown(std::string_view url) {
 }
 
 std::string quoted(std::string_view url) {
-    return "endpoint \"" + shown(url) + "\"";
+    return "endpoint " + detail::quoted(shown(url));
 }
 
 } // namespace

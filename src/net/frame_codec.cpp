@@ -192,6 +192,10 @@ void FrameReader::commit(std::size_t size) {
 }
 
 void FrameReader::feed(std::span<const char> bytes) {
+    // A reader that has no buffer yet would hand memcpy a null pointer, which it never allows.
+    if (bytes.empty()) {
+        return;
+    }
     const auto room = prepare(bytes.size());
     std::memcpy(room.data(), bytes.data(), bytes.size());
     commit(bytes.size());

@@ -41,8 +41,8 @@ std::size_t scheme_length(std::string_view url) {
 
 std::string shown(std::string_view url) {
     const auto credentials = proxy_credentials(url);
-    return "proxy \"" +
-           (credentials.empty() ? std::string(url) : detail::hiding(url, credentials)) + "\"";
+    return "proxy " + detail::quoted(credentials.empty() ? std::string(url)
+                                                         : detail::hiding(url, credentials));
 }
 
 std::string base64(std::string_view bytes) {

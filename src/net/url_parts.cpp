@@ -4,6 +4,7 @@
 #include <boost/url.hpp>
 #include <cctype>
 #include <charconv>
+#include <nlohmann/json.hpp>
 #include <utility>
 
 namespace blink_sub::net::detail {
@@ -72,6 +73,10 @@ std::optional<HostPort> host_port_of(const urls::url_view& url, std::string_view
     }
     parts.port = std::move(*port);
     return parts;
+}
+
+std::string quoted(std::string_view text) {
+    return nlohmann::json(text).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
 std::string host_and_port(const std::string& host, const std::string& port) {

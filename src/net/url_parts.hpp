@@ -22,6 +22,10 @@ std::optional<HostPort> host_port_of(const boost::urls::url_view& url,
                                      std::string_view default_port, std::string_view subject,
                                      std::string& error);
 
+// `text` in double quotes, escaped as a JSON string, so that error messages show control
+// characters instead of passing them to the terminal.
+std::string quoted(std::string_view text);
+
 // "host:port", with an IPv6 host in brackets.
 std::string host_and_port(const std::string& host, const std::string& port);
 

@@ -122,7 +122,7 @@ void expect_global_options_applied(const Options& options) {
 
 TEST(Cli, GlobalOptionsBeforeSubcommand) {
     auto args = global_options;
-    args.push_back("raw");
+    args.emplace_back("raw");
     expect_global_options_applied(run_ok(args));
 }
 
@@ -382,6 +382,7 @@ INSTANTIATE_TEST_SUITE_P(
                  {"--proxy: proxy \"socks5://h:1080\"", "only http:// proxies",
                   "pass a URL such as http://"}},
         BadInput{{"--proxy", "http://h:99999", "raw"}, {"--proxy", "invalid port"}},
+        BadInput{{"--proxy", "http://h\n\x1b[2J", "raw"}, {R"(proxy "http://h\n\u001b[2J")"}},
         BadInput{{"raw"},
                  {"HTTPS_PROXY: proxy \"https://h\"", "only http:// proxies", "pass --proxy"},
                  {{"HTTPS_PROXY", "https://h"}}},
@@ -422,7 +423,18 @@ INSTANTIATE_TEST_SUITE_P(
                  {"--variables"}},
         BadInput{
             {"subscribe", "--query", "subscription { x }", "--variables", "@/nonexistent/v.json"},
-            {"--variables", "/nonexistent/v.json"}}));
+            {"--variables", "/nonexistent/v.json"}},
+        // Found by fuzz/cli_fuzz: bytes that are not UTF-8 made the subscribe frame throw.
+        BadInput{{"subscribe", "--query", "subscri\xf0tion { x }"}, {"--query is not valid UTF-8"}},
+        BadInput{{"subscribe", "--query", "subscription { x }", "--operation-name", "N\xc3"},
+                 {"--operation-name is not valid UTF-8"}}));
+
+TEST(CliRejectsFile, QueryFileThatIsNotUtf8NamesTheFile) {
+    const auto path = write_temp_file("cli_test_latin1.graphql", "subscription { caf\xe9 }");
+    const auto result = run({"subscribe", "--query", "@" + path});
+    EXPECT_EQ(result.exit_code, 2);
+    EXPECT_TRUE(contains(result.err, "--query: \"" + path + "\" is not valid UTF-8")) << result.err;
+}
 
 TEST(CliRejectsFile, BadVariablesFileNamesTheFile) {
     const auto path = write_temp_file("cli_test_bad_variables.json", "{\"a\": }");
@@ -482,6 +494,13 @@ INSTANTIATE_TEST_SUITE_P(
                     SecretCase{{"realtime-price", "--currency", "s3cr3t"},
                                {{"BLINK_AUTH_TOKEN", "s3cr3t"}}},
                     SecretCase{{"s3cr3t"}, {{"BLINK_API_KEY", "s3cr3t"}}}));
+
+// Found by fuzz/cli_fuzz: redacting a one-letter key also rewrote the program name.
+TEST(Cli, AShortKeyIsRedactedWithoutManglingTheProgramName) {
+    const auto result = run({"--api-key", "b", "price", "--bogus"});
+    EXPECT_EQ(result.exit_code, 2);
+    EXPECT_TRUE(result.err.starts_with("blink-sub: ")) << result.err;
+}
 
 TEST(Cli, ProxyPasswordNeverEchoedInErrors) {
     const std::vector<SecretCase> cases = {

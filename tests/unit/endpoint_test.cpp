@@ -84,6 +84,13 @@ TEST(EndpointErrors, NeverRepeatAPassword) {
     EXPECT_EQ(error.find("hunter2"), std::string::npos);
 }
 
+// Found by fuzz/cli_fuzz: the URL went into the message raw, line breaks and all.
+TEST(EndpointErrors, ShowControlCharactersEscaped) {
+    std::string error;
+    EXPECT_FALSE(parse_endpoint("ws\n://h/\x1b[2J", error));
+    EXPECT_EQ(error, R"(endpoint "ws\n://h/\u001b[2J" must start with ws:// or wss://)");
+}
+
 TEST(EndpointHostAndPort, BracketsIpv6Literals) {
     EXPECT_EQ((Endpoint{true, "ws.blink.sv", "443", "/"}).host_and_port(), "ws.blink.sv:443");
     EXPECT_EQ((Endpoint{false, "::1", "4000", "/"}).host_and_port(), "[::1]:4000");

@@ -142,6 +142,15 @@ TEST(FrameReader, EmptyAndBinaryMessagesComeOut) {
               (std::vector<Message>{{Kind::text, ""}, {Kind::binary, std::string("\0\xFF", 2)}}));
 }
 
+// Found by fuzz/frame_reader_fuzz: feeding nothing to a new reader passed memcpy a null pointer.
+TEST(FrameReader, FeedingNothingIsHarmless) {
+    FrameReader reader;
+    reader.feed({});
+    InboundMessage message;
+    EXPECT_EQ(reader.next(message), FrameReader::Result::incomplete);
+    EXPECT_EQ(reader.buffered(), 0u);
+}
+
 TEST(FrameReader, PartialFrameWaitsForTheRest) {
     const std::string bytes = frame(text, "hello");
     FrameReader reader;
@@ -466,7 +475,7 @@ TEST(FrameEncoder, LongCloseReasonIsCutAtACharacterBoundary) {
 
 TEST(FrameEncoder, ServerSideOfTheRoundTripReadsTheClientsFrames) {
     // What the encoder masks, unmasking gives back; the reader then accepts it as a server frame.
-    const std::string payload = "{\"type\":\"connection_init\",\"payload\":{\"X-API-KEY\":\"k\"}}";
+    const std::string payload = R"({"type":"connection_init","payload":{"X-API-KEY":"k"}})";
     const auto parsed = parse_client(encode_text(payload, {0xFF, 0x00, 0xA5, 0x5A}));
     const auto drained = read_all(frame(parsed.opcode, parsed.payload, parsed.fin));
     EXPECT_EQ(drained.messages, (std::vector<Message>{{Kind::text, payload}}));

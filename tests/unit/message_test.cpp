@@ -49,6 +49,19 @@ TEST(FrameDecoder, AnEscapedPayloadKeyIsStillFound) {
     EXPECT_EQ(result.message.payload, R"({"data":{"payload":{"a":1}}})");
 }
 
+// Found by fuzz/frame_decoder_fuzz: a second payload member, or an escaped quote that puts
+// `"payload":` inside another key, made the payload text run past its end.
+TEST(FrameDecoder, AMisleadingPayloadKeyNeverCutsThePayloadWrong) {
+    for (auto frame : {R"({"type":"next","id":"1","payload":{"a":1},"payload":{"b":2}})",
+                       R"({"type":"next","id":"1","payload":{"a":1},"p\u0061yload":{"b":2}})",
+                       R"({"type":"next","id":"1","\"payload":1,"payload":{"a":1}})",
+                       R"({"type":"next","id":"1","\"payload":1,"p\u0061yload":{"a":1}})"}) {
+        auto result = decode(frame);
+        ASSERT_TRUE(result.ok) << result.error;
+        EXPECT_EQ(result.message.payload, R"({"a":1})") << frame;
+    }
+}
+
 TEST(FrameDecoder, WhiteSpaceOnlyInsideStringsKeepsThePayloadAsSent) {
     auto result = decode(R"({"type":"next","id":"1","payload":{"data":{"memo":"two  words"}}})");
     ASSERT_TRUE(result.ok) << result.error;
