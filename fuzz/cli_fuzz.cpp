@@ -54,9 +54,9 @@ std::vector<std::string> split(std::string_view text) {
 
 // `@FILE` as the user would pass it, naming a file that holds `content`.
 std::string at_file(int index, const std::string& content) {
-    const auto path = std::filesystem::temp_directory_path() /
-                      ("blink-sub-cli-fuzz-" + std::to_string(::getpid()) + "-" +
-                       std::to_string(index));
+    const auto path =
+        std::filesystem::temp_directory_path() /
+        ("blink-sub-cli-fuzz-" + std::to_string(::getpid()) + "-" + std::to_string(index));
     std::ofstream(path, std::ios::binary | std::ios::trunc) << content;
     return "@" + path.string();
 }

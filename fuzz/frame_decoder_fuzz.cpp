@@ -56,8 +56,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         return 0;
     }
 
-    const bool needs_id = message.type == MessageType::next ||
-                          message.type == MessageType::error ||
+    const bool needs_id = message.type == MessageType::next || message.type == MessageType::error ||
                           message.type == MessageType::complete;
     check(!needs_id || !message.id.empty(), "next, error and complete need an id", frame);
     check(message.type != MessageType::next || !message.payload.empty(),

@@ -50,13 +50,14 @@ void drain(FrameReader& reader, Outcome& outcome) {
                              message.kind == InboundMessage::Kind::pong ||
                              message.kind == InboundMessage::Kind::close;
         check(!control || message.payload.size() <= 125, "a control payload over 125 bytes");
-        const bool text =
-            message.kind == InboundMessage::Kind::text || message.kind == InboundMessage::Kind::close;
+        const bool text = message.kind == InboundMessage::Kind::text ||
+                          message.kind == InboundMessage::Kind::close;
         check(!text || simdjson::validate_utf8(message.payload.data(), message.payload.size()),
               "text that is not UTF-8 came through");
         check(message.kind != InboundMessage::Kind::close || message.close_code >= 1000,
               "a close without a code");
-        outcome.messages.push_back({message.kind, std::string(message.payload), message.close_code});
+        outcome.messages.push_back(
+            {message.kind, std::string(message.payload), message.close_code});
     }
     outcome.last = result;
     outcome.error = reader.error();

@@ -72,10 +72,11 @@ SessionConfig config_from(std::string_view line) {
     const int operations = number<int>(word(2), 1, 1, 3);
     const bool invoice = word(3) == "1";
     for (int i = 0; i < operations; ++i) {
-        config.operations.push_back({.query = "subscription { x }",
-                                     .variables = i == 0 ? "" : R"({"i":)" + std::to_string(i) + "}",
-                                     .operation_name = i == 1 ? "Named" : "",
-                                     .ends_at_final_status = invoice});
+        config.operations.push_back(
+            {.query = "subscription { x }",
+             .variables = i == 0 ? "" : R"({"i":)" + std::to_string(i) + "}",
+             .operation_name = i == 1 ? "Named" : "",
+             .ends_at_final_status = invoice});
     }
     return config;
 }
@@ -83,8 +84,7 @@ SessionConfig config_from(std::string_view line) {
 // What the runner knows about the run, and the rules every action must keep.
 class Harness {
   public:
-    explicit Harness(SessionConfig config)
-        : count_(config.count), session_(std::move(config)) {}
+    explicit Harness(SessionConfig config) : count_(config.count), session_(std::move(config)) {}
 
     void step(std::string_view line) {
         const char kind = line.empty() ? ' ' : line.front();
