@@ -28,6 +28,8 @@ if [ "$tests" = yes ]; then
     # Packaging checks: the .deb (dpkg-shlibdeps, file), the man page, the completions in
     # their shells, and jq for examples/.
     packages="$packages dpkg-dev file man-db groff-base bash-completion zsh fish jq"
+    # bench/run measures peak memory with GNU time.
+    packages="$packages time"
     # Debian's Node.js unless one is already installed.
     command -v node >/dev/null 2>&1 || packages="$packages nodejs"
     command -v npm >/dev/null 2>&1 || packages="$packages npm"
