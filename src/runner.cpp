@@ -106,7 +106,7 @@ class Runner {
         });
         // When main_loop is done, so is the run: stop rather than wait for
         // stray timers (Beast's own close timeout among them).
-        asio::co_spawn(io_, main_loop(), [this](std::exception_ptr error) {
+        asio::co_spawn(io_, main_loop(), [this](const std::exception_ptr& error) {
             if (error) {
                 try {
                     std::rethrow_exception(error);
