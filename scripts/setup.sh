@@ -1,7 +1,7 @@
 #!/bin/sh
 # Installs what blink-sub needs on Debian 12: build dependencies, and with
 # --tests also GoogleTest, clang-format, OpenSSL's CLI, tinyproxy, Node.js, the
-# tools the packaging checks use, and the test server's npm packages (from
+# tools the packaging and hardening checks use, and the test server's npm packages (from
 # tests/server/package-lock.json). The tests start tinyproxy themselves; the
 # service the package enables (port 8888, local clients only) is not used and
 # may be disabled.
@@ -30,6 +30,9 @@ if [ "$tests" = yes ]; then
     packages="$packages dpkg-dev file man-db groff-base bash-completion zsh fish jq"
     # bench/run measures peak memory with GNU time.
     packages="$packages time"
+    # .ci/run's hardening checks: clang-tidy, and clang with its sanitizer and libFuzzer
+    # runtimes for the fuzz preset.
+    packages="$packages clang libclang-rt-14-dev clang-tidy"
     # Debian's Node.js unless one is already installed.
     command -v node >/dev/null 2>&1 || packages="$packages nodejs"
     command -v npm >/dev/null 2>&1 || packages="$packages npm"
