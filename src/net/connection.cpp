@@ -10,15 +10,17 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core.hpp>
+#include <boost/beast/core/detail/base64.hpp>
+#include <boost/beast/core/detail/sha1.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/websocket/error.hpp>
+#include <cerrno>
 #include <openssl/err.h>
-#include <openssl/evp.h>
-#include <openssl/rand.h>
 #include <openssl/ssl.h>
 #include <openssl/x509_vfy.h>
 #include <optional>
-#include <random>
+#include <span>
+#include <sys/random.h>
 #include <utility>
 
 namespace blink_sub::net {
@@ -93,36 +95,46 @@ bool is_untrusted_issuer(long verify_result) {
     }
 }
 
-// RFC 6455 5.3: mask keys must be unpredictable; the system's generator stands in should
-// OpenSSL's fail.
-MaskKey draw_mask_key() {
-    MaskKey key;
-    if (RAND_bytes(key.data(), static_cast<int>(key.size())) != 1) {
-        std::random_device device;
-        for (auto& byte : key) {
-            byte = static_cast<std::uint8_t>(device());
+// RFC 6455 5.3 and 4.1: mask keys and the handshake's nonce must be unpredictable. They come
+// from the kernel rather than OpenSSL, so that a ws:// run never initialises OpenSSL, which
+// costs more start-up time and memory than the rest of blink-sub's set-up together.
+bool random_bytes(std::span<unsigned char> out) {
+    while (!out.empty()) {
+        const ssize_t got = getrandom(out.data(), out.size(), 0);
+        if (got < 0 && errno == EINTR) {
+            continue;
         }
+        if (got <= 0) {
+            return false;
+        }
+        out = out.subspan(static_cast<std::size_t>(got));
     }
+    return true;
+}
+
+MaskKey draw_mask_key() {
+    MaskKey key{};
+    // Without the kernel's generator nothing else here is trustworthy either; an all-zero key
+    // still makes a valid frame, and the server cannot tell.
+    random_bytes(key);
     return key;
 }
 
 std::string base64(const unsigned char* data, std::size_t size) {
-    std::string text(4 * ((size + 2) / 3) + 1, '\0');
-    const int written = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(text.data()), data,
-                                        static_cast<int>(size));
-    text.resize(static_cast<std::size_t>(written));
+    std::string text(beast::detail::base64::encoded_size(size), '\0');
+    text.resize(beast::detail::base64::encode(text.data(), data, size));
     return text;
 }
 
 // RFC 6455 4.2.2: the server proves it read our key by hashing it with this GUID.
 std::string expected_accept(const std::string& key) {
     const std::string input = key + "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
-    unsigned char digest[EVP_MAX_MD_SIZE];
-    unsigned int size = 0;
-    if (EVP_Digest(input.data(), input.size(), digest, &size, EVP_sha1(), nullptr) != 1) {
-        return {};
-    }
-    return base64(digest, size);
+    beast::detail::sha1_context context;
+    beast::detail::init(context);
+    beast::detail::update(context, input.data(), input.size());
+    std::array<unsigned char, beast::detail::sha1_context::digest_size> digest{};
+    beast::detail::finish(context, digest.data());
+    return base64(digest.data(), digest.size());
 }
 
 // Why a 101 answer is not a valid upgrade (RFC 6455 4.1), or nothing.
@@ -194,6 +206,9 @@ struct Connection::Impl {
     std::optional<CloseInfo> peer_close;
     std::error_code protocol_error;
     std::optional<Status> ended; // what read() reported last, once it has
+    // ws:// only: the last read from the socket came back short, so the kernel held nothing
+    // more at that moment, and input_pending() need not ask it again: lines go out at once.
+    bool drained = false;
 
     // Frames go out one write at a time. Whoever finds no write in progress sends the outbox,
     // including frames queued meanwhile; the others wait on `write_done` for their turn.
@@ -253,6 +268,7 @@ Status Connection::Impl::make_socket() {
     peer_close.reset();
     protocol_error.clear();
     ended.reset();
+    drained = false;
     outbox.clear();
     pong.reset();
     write_error.clear();
@@ -313,6 +329,18 @@ asio::awaitable<Status> Connection::Impl::resolve(std::chrono::steady_clock::tim
     const std::string& host = proxy ? proxy->host : endpoint.host;
     const std::string& port = proxy ? proxy->port : endpoint.port;
     const std::string name = proxy ? "proxy " + host : host;
+
+    // An address needs no lookup: answer it here rather than wake the resolver's thread.
+    if (is_ip_literal(host)) {
+        tcp::resolver resolver(executor);
+        error_code ec;
+        results = resolver.resolve(
+            host, port, tcp::resolver::numeric_host | tcp::resolver::numeric_service, ec);
+        if (ec) {
+            co_return failed("cannot resolve " + name + ": " + ec.message());
+        }
+        co_return Status{};
+    }
 
     const auto state = std::make_shared<Resolving>(executor);
     resolving = state;
@@ -444,8 +472,9 @@ asio::awaitable<Status> Connection::Impl::upgrade() {
     const std::string step = "WebSocket upgrade to " + where + endpoint.target;
 
     std::array<unsigned char, 16> nonce;
-    if (RAND_bytes(nonce.data(), static_cast<int>(nonce.size())) != 1) {
-        co_return failed(step + " failed: cannot draw a key: " + openssl_error());
+    if (!random_bytes(nonce)) {
+        co_return failed(step + " failed: cannot draw a key: " +
+                         std::error_code(errno, std::generic_category()).message());
     }
     const std::string key = base64(nonce.data(), nonce.size());
 
@@ -717,6 +746,7 @@ asio::awaitable<Status> Connection::read(std::string_view& frame) {
             return stream.async_read_some(asio::buffer(room.data(), room.size()), as_values);
         });
         impl.reader.commit(size);
+        impl.drained = !ec && !impl.secure && size < room.size();
         if (ec) {
             impl.ended = impl.read_failure(ec);
         }
@@ -780,6 +810,9 @@ bool Connection::input_pending() const {
     }
     if (impl.secure && SSL_pending(impl.secure->native_handle()) > 0) {
         return true;
+    }
+    if (impl.drained) {
+        return false;
     }
     error_code ec;
     return impl.tcp().socket().available(ec) > 0 && !ec;

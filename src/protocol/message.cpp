@@ -56,22 +56,46 @@ void read_next_payload(element payload, ServerMessage& out) {
     }
 }
 
-// Where the payload's text lies in the frame, in the usual shape of a
-// graphql-ws frame: `"payload"` is the one and last member, spelt plainly,
-// and no member before it holds an object or array (so no nested key can be
-// found first). Nothing when the frame has another shape; the caller then
-// serialises the parsed payload instead.
-std::optional<std::string_view> payload_text(std::string_view frame, simdjson::dom::object root) {
+// What one pass over the frame's members finds. The first of duplicate keys counts, as with
+// simdjson's own lookup.
+struct Members {
+    std::optional<element> type;
+    std::optional<element> id;
+    std::optional<element> payload;
     int payloads = 0;
     bool payload_last = false;
+    bool nested_besides_payload = false; // a member other than "payload" holds an object or array
+};
+
+Members scan_members(simdjson::dom::object root) {
+    Members found;
     for (auto [key, value] : root) {
-        payload_last = key == "payload";
-        payloads += payload_last ? 1 : 0;
-        if (!payload_last && (value.is_object() || value.is_array())) {
-            return std::nullopt;
+        found.payload_last = key == "payload";
+        if (found.payload_last) {
+            ++found.payloads;
+            if (!found.payload) {
+                found.payload = value;
+            }
+            continue;
+        }
+        if (value.is_object() || value.is_array()) {
+            found.nested_besides_payload = true;
+        }
+        if (key == "type" && !found.type) {
+            found.type = value;
+        } else if (key == "id" && !found.id) {
+            found.id = value;
         }
     }
-    if (payloads != 1 || !payload_last) {
+    return found;
+}
+
+// Where the payload's text lies in the frame, in the usual shape of a graphql-ws frame:
+// `"payload"` is the one and last member, spelt plainly, and no other member holds an object or
+// array (so no nested key can be found first). Nothing when the frame has another shape; the
+// caller then serialises the parsed payload instead.
+std::optional<std::string_view> payload_text(std::string_view frame, const Members& members) {
+    if (members.payloads != 1 || !members.payload_last || members.nested_besides_payload) {
         return std::nullopt;
     }
 
@@ -94,6 +118,18 @@ std::optional<std::string_view> payload_text(std::string_view frame, simdjson::d
     }
     end = frame.find_last_not_of(" \t\r\n", end - 1) + 1;
     return frame.substr(begin, end - begin);
+}
+
+// In valid JSON, white space outside strings is the only byte at or below U+0020 besides the
+// space inside strings (control characters must be escaped there). Text without any such byte
+// is therefore already compact, which this loop (vectorised by the compiler) settles faster
+// than the minifier can.
+bool surely_compact(std::string_view json) {
+    bool low = false;
+    for (const char c : json) {
+        low |= static_cast<unsigned char>(c) <= 0x20;
+    }
+    return !low;
 }
 
 bool parse_type(std::string_view name, MessageType& type) {
@@ -138,14 +174,16 @@ bool FrameDecoder::decode(std::string_view frame, ServerMessage& out, std::strin
         error = std::string("not valid JSON: ") + simdjson::error_message(code);
         return false;
     }
-    simdjson::dom::object members;
-    if (root.get(members) != simdjson::SUCCESS) {
+    simdjson::dom::object object;
+    if (root.get(object) != simdjson::SUCCESS) {
         error = "not a JSON object";
         return false;
     }
 
+    const Members members = scan_members(object);
+
     std::string_view type;
-    if (root["type"].get(type) != simdjson::SUCCESS) {
+    if (!members.type || members.type->get(type) != simdjson::SUCCESS) {
         error = "no \"type\" string";
         return false;
     }
@@ -156,48 +194,49 @@ bool FrameDecoder::decode(std::string_view frame, ServerMessage& out, std::strin
 
     std::string_view id;
     if (needs_id(out.type)) {
-        if (root["id"].get(id) != simdjson::SUCCESS || id.empty()) {
+        if (!members.id || members.id->get(id) != simdjson::SUCCESS || id.empty()) {
             error = std::string(type) + " message without an \"id\" string";
             return false;
         }
         out.id = id;
     }
 
-    element payload;
-    bool has_payload = root["payload"].get(payload) == simdjson::SUCCESS && !payload.is_null();
+    const bool has_payload = members.payload && !members.payload->is_null();
     if (out.type == MessageType::next) {
-        if (!has_payload || !payload.is_object()) {
+        if (!has_payload || !members.payload->is_object()) {
             error = "next message without an object payload";
             return false;
         }
-        read_next_payload(payload, out);
+        read_next_payload(*members.payload, out);
     } else if (out.type == MessageType::error) {
-        if (!has_payload || !payload.is_array()) {
+        if (!has_payload || !members.payload->is_array()) {
             error = "error message without a list of errors";
             return false;
         }
-        read_errors(payload, out.errors);
+        read_errors(*members.payload, out.errors);
     }
     if (has_payload) {
-        // The frame is valid JSON by now: the payload's own text can go to
-        // stdout once white space outside strings is squeezed out, which
-        // simdjson's text minifier does far faster than serialising the DOM.
+        // The frame is valid JSON by now: the payload's own text can go to stdout once white
+        // space outside strings is squeezed out, which simdjson's text minifier does far faster
+        // than serialising the DOM; text that is compact already goes as it is.
         auto text = payload_text(frame, members);
-        if (text) {
+        if (text && surely_compact(*text)) {
+            out.payload = *text;
+        } else if (text) {
             std::size_t size = 0;
             out.compacted.resize(text->size());
             if (simdjson::minify(text->data(), text->size(), out.compacted.data(), size) !=
                 simdjson::SUCCESS) {
                 text.reset();
             } else if (size == text->size()) {
-                out.payload = *text; // already compact: no copy at all
+                out.payload = *text; // compact after all: no copy
             } else {
                 out.compacted.resize(size);
                 out.payload = out.compacted;
             }
         }
         if (!text) {
-            out.compacted = simdjson::minify(payload);
+            out.compacted = simdjson::minify(*members.payload);
             out.payload = out.compacted;
         }
     }

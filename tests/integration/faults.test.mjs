@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { performance } from 'node:perf_hooks';
 
-import { neverAck, refuse, serve, tick } from '../server/fault-server.mjs';
+import { neverAck, refuse, serve, tick, wrongAccept } from '../server/fault-server.mjs';
 import {
   freePort,
   integrationTest,
@@ -98,6 +98,18 @@ integrationTest('an initial upgrade refused with HTTP 503 is not retried: exit 1
   assert.equal(code, 1, stderr);
   assert.equal(stdout, '');
   assert.match(stderr, /503/);
+  assert.equal(server.connections(), 1);
+});
+
+integrationTest('an upgrade answered with the wrong Sec-WebSocket-Accept fails: exit 1', async () => {
+  const server = await startFaults({ script: [wrongAccept(), serve(1)] });
+  const run = runBlinkSub(subscribeArgs(server));
+
+  const { code, stdout, stderr } = await run.result({ timeoutMs: 5_000 });
+  assert.equal(code, 1, stderr);
+  assert.equal(stdout, '');
+  assert.match(stderr, /^blink-sub: error: .*accept/im);
+  assert.equal(stderr.trim().split('\n').length, 1, stderr);
   assert.equal(server.connections(), 1);
 });
 

@@ -137,6 +137,9 @@ class Peer {
 // Answers the upgrade with an HTTP error, as Blink's ingress does past its connection limits.
 export const refuse = (status = 503) => ({ refuse: status });
 
+// Answers the upgrade with 101 but a Sec-WebSocket-Accept that does not match the client's key.
+export const wrongAccept = () => ({ wrongAccept: true });
+
 // Takes connection_init and never acknowledges it, nor answers any ping.
 export const neverAck = () => async (peer) => {
   peer.silence();
@@ -222,6 +225,21 @@ export async function startFaultServer({ script, path = '/graphql', port = 0 } =
     if (scenario?.refuse !== undefined) {
       record({ type: 'refused', connection: number, status: scenario.refuse });
       refuseUpgrade(socket, scenario.refuse);
+      return;
+    }
+    if (scenario?.wrongAccept) {
+      record({ type: 'wrong-accept', connection: number });
+      socket.write(
+        [
+          'HTTP/1.1 101 Switching Protocols',
+          'Upgrade: websocket',
+          'Connection: Upgrade',
+          'Sec-WebSocket-Accept: AAAAAAAAAAAAAAAAAAAAAAAAAAA=',
+          `Sec-WebSocket-Protocol: ${PROTOCOL}`,
+          '',
+          '',
+        ].join('\r\n'),
+      );
       return;
     }
     wss.handleUpgrade(request, socket, head, (ws) => accept(number, scenario, ws, request));

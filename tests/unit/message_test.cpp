@@ -68,6 +68,20 @@ TEST(FrameDecoder, WhiteSpaceOnlyInsideStringsKeepsThePayloadAsSent) {
     EXPECT_EQ(result.message.payload, R"({"data":{"memo":"two  words"}})");
 }
 
+TEST(FrameDecoder, WhiteSpaceBetweenTokensGoesEvenNextToSpacesInStrings) {
+    auto result =
+        decode("{\"type\":\"next\",\"id\":\"1\",\"payload\":{\"memo\":\"a b\",\n\"n\":1}}");
+    ASSERT_TRUE(result.ok) << result.error;
+    EXPECT_EQ(result.message.payload, R"({"memo":"a b","n":1})");
+}
+
+TEST(FrameDecoder, TheFirstOfDuplicateTypeAndIdMembersCounts) {
+    auto result = decode(R"({"type":"next","type":"complete","id":"1","id":"2","payload":{}})");
+    ASSERT_TRUE(result.ok) << result.error;
+    EXPECT_EQ(result.message.type, MessageType::next);
+    EXPECT_EQ(result.message.id, "1");
+}
+
 TEST(FrameDecoder, PayloadBeforeOtherMembersAndSpacesAroundIt) {
     auto result = decode("{ \"payload\" :\t{\"data\":[1, 2]} , \"type\":\"next\",\"id\":\"9\" }");
     ASSERT_TRUE(result.ok) << result.error;
