@@ -4,6 +4,7 @@
 //   --mode flood --messages N        N `next` frames back to back, as fast as the socket takes
 //                                    them, then `complete`
 //   --mode paced --rate R --seconds D  R `next` frames a second for D seconds, then `complete`
+//   --mode steady --messages N --rate R  the flood's N frames at R a second, then `complete`
 //   --mode first                     one `next` at once, then `complete`
 //
 // It prints its endpoint URL on stdout once listening, and exits when its stdin ends, so it
@@ -140,6 +141,42 @@ function paced(socket, id, rate, seconds, done) {
   return () => clearTimeout(timer);
 }
 
+// Writes the flood's `total` frames at `rate` a second, then calls `done`. Timers fire about
+// once a millisecond at best, so each tick writes every frame that is due by then, in one
+// write; a socket that is full is waited for, and the frames it held up go out together.
+// Returns a function that stops the stream early.
+function steady(socket, id, rate, total, done) {
+  const frames = floodPayloads.map((payload) => textFrame(nextMessage(id, payload)));
+  const start = performance.now();
+  let sent = 0;
+  let timer;
+  let stopped = false;
+  const tick = () => {
+    if (stopped) return;
+    const due = Math.min(total, Math.floor(((performance.now() - start) * rate) / 1000) + 1);
+    const batch = [];
+    for (; sent < due; sent += 1) batch.push(frames[sent % frames.length]);
+    if (sent === total) {
+      socket.write(Buffer.concat(batch));
+      done();
+      return;
+    }
+    const next = () => {
+      timer = setTimeout(tick, Math.max(0, start + (sent * 1000) / rate - performance.now()));
+    };
+    if (batch.length > 0 && !socket.write(Buffer.concat(batch))) {
+      socket.once('drain', next);
+      return;
+    }
+    next();
+  };
+  tick();
+  return () => {
+    stopped = true;
+    clearTimeout(timer);
+  };
+}
+
 function first(socket, id, done) {
   socket.write(textFrame(nextMessage(id, pricePayload(0, Number(nowMicros())))));
   done();
@@ -221,6 +258,8 @@ function startStream(socket, id, options, done) {
       return flood(socket, id, options.messages, done);
     case 'paced':
       return paced(socket, id, options.rate, options.seconds, done);
+    case 'steady':
+      return steady(socket, id, options.rate, options.messages, done);
     default:
       return first(socket, id, done);
   }
@@ -243,8 +282,8 @@ function parseOptions(argv) {
     seconds: Number(values.seconds),
   };
   const positive = (value) => Number.isFinite(value) && value > 0;
-  if (!['flood', 'paced', 'first'].includes(options.mode)) {
-    throw new Error(`--mode must be flood, paced or first, not ${options.mode}`);
+  if (!['flood', 'paced', 'steady', 'first'].includes(options.mode)) {
+    throw new Error(`--mode must be flood, paced, steady or first, not ${options.mode}`);
   }
   if (!Number.isInteger(options.messages) || options.messages < 1) {
     throw new Error(`--messages must be a positive integer, not ${values.messages}`);

@@ -12,6 +12,8 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 
+import { startFloodServer } from './common.mjs';
+
 const BENCH = dirname(fileURLToPath(import.meta.url));
 const BUILD = join(BENCH, 'build');
 const PROBE = join(BUILD, 'probe');
@@ -157,27 +159,6 @@ async function probe(mode, probeFlags, argv, expectedLines, label) {
     throw new Error(`${label}: ${problem}\n${result.stderr.trim()}`);
   }
   return { report, stderr: result.stderr };
-}
-
-// A flood server in its own process, so that its CPU is not charged to anything measured.
-async function startServer(args) {
-  const child = spawn(process.execPath, [join(BENCH, 'flood-server.mjs'), ...args], {
-    stdio: ['pipe', 'pipe', 'inherit'],
-  });
-  const url = await new Promise((resolve, reject) => {
-    let text = '';
-    child.stdout.on('data', (chunk) => {
-      text += chunk;
-      if (text.includes('\n')) resolve(text.trim());
-    });
-    child.on('error', reject);
-    child.on('exit', (code) => reject(new Error(`flood server exited ${code} before listening`)));
-  });
-  const stop = () => {
-    child.stdin.end();
-    child.kill();
-  };
-  return { url, stop };
 }
 
 function parseTimeReport(text) {
@@ -482,7 +463,7 @@ async function main() {
   };
   const servers = {};
   for (const [name, args] of Object.entries(serverArgs)) {
-    const server = await startServer(args);
+    const server = await startFloodServer(args);
     started.push(server);
     servers[name] = server.url;
   }

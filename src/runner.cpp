@@ -187,7 +187,6 @@ class Runner {
             spdlog::info("connecting to {}", endpoint_url(endpoint));
         }
         const auto deadline = Clock::now() + options_.connection.connect_timeout;
-        policy_.on_attempt(Clock::now());
         retryable_ = true;
         auto connection = std::make_shared<net::Connection>(
             io_.get_executor(), endpoint,
@@ -196,6 +195,9 @@ class Runner {
         connection_ = connection;
 
         net::Status status = co_await connection->open(deadline);
+        // Counted when the opening ends, which is after the server saw the upgrade: a server
+        // that counts upgrades then never finds more within its window than the limit either.
+        policy_.on_attempt(Clock::now());
         if (exit_) {
             co_return; // a signal arrived while connecting
         }

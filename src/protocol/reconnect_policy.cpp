@@ -32,7 +32,8 @@ std::optional<ReconnectPolicy::Duration> ReconnectPolicy::next_delay(TimePoint n
     if (limit > 0 && attempts_.size() >= limit) {
         at = std::max(at, attempts_[attempts_.size() - limit] + limits_.window);
     }
-    return std::chrono::duration_cast<Duration>(at - now);
+    // Rounded up, so that the wait never ends a fraction of a millisecond inside the window.
+    return std::chrono::ceil<Duration>(at - now);
 }
 
 // Full jitter: uniform in [0, min(cap, base * 2^(failures - 1))].

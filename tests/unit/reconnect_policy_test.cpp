@@ -91,5 +91,23 @@ TEST(ReconnectPolicy, NeverMoreThanTenConnectionsInAnyMinute) {
     EXPECT_EQ(opened[10] - opened[0], 60s) << "waits no longer than needed";
 }
 
+TEST(ReconnectPolicy, TheWaitForTheLimitIsRoundedUp) {
+    ReconnectPolicy policy({.retries = -1});
+    const auto first = t0 + 500us;
+    policy.on_attempt(first);
+    auto now = first;
+    for (int i = 0; i < 9; ++i) {
+        policy.on_acknowledged();
+        now += 1300us;
+        policy.on_attempt(now);
+    }
+    policy.on_acknowledged();
+    now += 250us; // the limit's wait ends 59.98805 s from here
+    const auto wait = policy.next_delay(now, 0.0);
+    ASSERT_TRUE(wait);
+    EXPECT_GE(now + *wait, first + 60s);
+    EXPECT_LT(now + *wait, first + 60s + 1ms);
+}
+
 } // namespace
 } // namespace blink_sub::protocol

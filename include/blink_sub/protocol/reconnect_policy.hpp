@@ -24,7 +24,7 @@ class ReconnectPolicy {
 
     explicit ReconnectPolicy(Limits limits) : limits_(limits) {}
 
-    // A new connection is being opened now.
+    // A new connection has just been opened, or failed to open. The limit counts these times.
     void on_attempt(TimePoint now);
 
     // The server acknowledged the connection: the next loss starts the backoff afresh.
