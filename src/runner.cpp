@@ -230,14 +230,19 @@ class Runner {
                 on_socket_closed(*connection, status);
                 co_return;
             }
-            // Frames that have already arrived are taken without suspending.
+            // Frames that have already arrived are taken without suspending. Their lines wait
+            // only while more bytes are already here; the rest of a frame that is still
+            // arriving holds nothing back.
             do {
-                on_frame(*connection, frame);
+                on_frame(frame);
             } while (connection->try_read(frame));
+            if (!connection->input_pending()) {
+                flush_output();
+            }
         }
     }
 
-    void on_frame(net::Connection& connection, std::string_view frame) {
+    void on_frame(std::string_view frame) {
         spdlog::trace("received: {}", frame.substr(0, 1000));
         if (raw()) {
             on_raw_frame(frame);
@@ -247,10 +252,6 @@ class Runner {
         if (!acknowledged_ && session_.acknowledged()) {
             acknowledged_ = true;
             policy_.on_acknowledged();
-        }
-        // Lines wait only while more frames are already here.
-        if (!connection.input_pending()) {
-            flush_output();
         }
     }
 

@@ -805,7 +805,7 @@ bool Connection::input_pending() const {
     if (!impl.has_socket()) {
         return false;
     }
-    if (impl.reader.buffered() > 0 || impl.ending()) {
+    if (impl.ending()) {
         return true;
     }
     if (impl.secure && SSL_pending(impl.secure->native_handle()) > 0) {

@@ -1,7 +1,14 @@
 import assert from 'node:assert/strict';
 import { performance } from 'node:perf_hooks';
 
-import { neverAck, refuse, serve, tick, wrongAccept } from '../server/fault-server.mjs';
+import {
+  neverAck,
+  refuse,
+  serve,
+  textFrame,
+  tick,
+  wrongAccept,
+} from '../server/fault-server.mjs';
 import {
   freePort,
   integrationTest,
@@ -79,6 +86,26 @@ for (const [code, exitCode] of [[4400, 1], [4406, 1], [4409, 1], [4429, 1], [440
     assert.equal(server.connections(), 1);
   });
 }
+
+integrationTest('a line goes out at once while the next frame is still arriving', async () => {
+  let run;
+  const split = async (peer) => {
+    const { id } = await peer.handshake();
+    const second = textFrame({ id, type: 'next', payload: tick(peer.number, 2) });
+    const first = textFrame({ id, type: 'next', payload: tick(peer.number, 1) });
+    // The first frame whole and the start of the second in one write, then nothing more until
+    // the first line is out.
+    await peer.writeRaw(Buffer.concat([first, second.subarray(0, 10)]));
+    await run.line(1);
+    await peer.writeRaw(second.subarray(10));
+  };
+  const server = await startFaults({ script: [split] });
+  run = runBlinkSub(subscribeArgs(server, '--count', '2'));
+
+  const { code, json, stderr } = await run.result();
+  assert.equal(code, 0, stderr);
+  assert.deepEqual(json, [tick(1, 1), tick(1, 2)]);
+});
 
 integrationTest('an initial connection refused by the OS is not retried: exit 1', async () => {
   const run = runBlinkSub(subscribeArgs({ url: `ws://127.0.0.1:${await freePort()}/` }));

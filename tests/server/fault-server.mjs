@@ -17,6 +17,19 @@ const STATUS_TEXT = { 429: 'Too Many Requests', 502: 'Bad Gateway', 503: 'Servic
 
 class ConnectionClosed extends Error {}
 
+// One unmasked text frame (RFC 6455 5.2) holding `message` (an object as JSON), for writeRaw.
+export function textFrame(message) {
+  const body = Buffer.from(typeof message === 'string' ? message : JSON.stringify(message));
+  const header = body.length < 126 ? Buffer.from([0x81, body.length]) : Buffer.alloc(4);
+  if (body.length >= 126) {
+    if (body.length > 0xffff) throw new RangeError('textFrame: at most 65535 bytes');
+    header[0] = 0x81;
+    header[1] = 126;
+    header.writeUInt16BE(body.length, 2);
+  }
+  return Buffer.concat([header, body]);
+}
+
 // The `n`th payload a scripted subscription sends on connection `connection`.
 export const tick = (connection, n) => ({ data: { tick: { connection, n } } });
 
@@ -91,6 +104,18 @@ class Peer {
         }),
     );
     return Promise.all(sent);
+  }
+
+  // Writes bytes straight to the TCP connection, below the WebSocket layer: a frame cut in two
+  // (see textFrame) arrives as two reads. Resolves once the kernel has them.
+  writeRaw(bytes) {
+    if (this.closed) return Promise.reject(new ConnectionClosed());
+    return new Promise((resolve, reject) => {
+      this.#socket._socket.write(bytes, (error) => {
+        if (error) reject(new ConnectionClosed(error.message));
+        else resolve();
+      });
+    });
   }
 
   // Waits for connection_init, acknowledges it, and returns the first subscribe message.

@@ -90,7 +90,8 @@ TEST(FrameDecoder, PayloadBeforeOtherMembersAndSpacesAroundIt) {
 }
 
 TEST(FrameDecoder, NonAsciiTextAndEscapesSurviveUnchanged) {
-    auto result = decode(R"({"type":"next","id":"1","payload":{"data":{"memo":"café ⚡ \u00e9"}}})");
+    auto result = decode(R"({"type":"next","id":"1",)"
+                         R"("payload":{"data":{"memo":"café ⚡ \u00e9"}}})");
     ASSERT_TRUE(result.ok) << result.error;
     EXPECT_EQ(result.message.payload, R"({"data":{"memo":"café ⚡ \u00e9"}})");
 }

@@ -73,8 +73,9 @@ class Connection {
     // ends with Kind::closed when the peer's close frame or end of stream comes.
     boost::asio::awaitable<Status> close(std::uint16_t code, std::string_view reason);
 
-    // True when bytes of a further message have already arrived, so that a
-    // read now would not wait (the socket or the TLS layer holds them).
+    // True when the socket or the TLS layer holds bytes not yet read, so that
+    // a read now would not wait. Part of a frame already read does not count:
+    // its rest may be a while.
     bool input_pending() const;
 
     // Drops the socket at once; pending operations end.
