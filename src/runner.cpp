@@ -230,24 +230,26 @@ class Runner {
                 on_socket_closed(*connection, status);
                 co_return;
             }
-            // Frames that have already arrived are taken without suspending. Their lines wait
-            // only while more bytes are already here; the rest of a frame that is still
-            // arriving holds nothing back.
+            // Frames that have already arrived are taken without suspending, and they all
+            // arrived by now. Their lines wait only while more bytes are already here; the rest
+            // of a frame that is still arriving holds nothing back.
+            const auto now = Clock::now();
             do {
-                on_frame(frame);
+                on_frame(frame, now);
             } while (connection->try_read(frame));
+            arm_timer();
             if (!connection->input_pending()) {
                 flush_output();
             }
         }
     }
 
-    void on_frame(std::string_view frame) {
+    void on_frame(std::string_view frame, Clock::time_point now) {
         spdlog::trace("received: {}", frame.substr(0, 1000));
         if (raw()) {
             on_raw_frame(frame);
         } else {
-            apply(session_.on_text(frame, Clock::now()));
+            carry_out(session_.on_text(frame, now)); // read_loop arms the timer per batch
         }
         if (!acknowledged_ && session_.acknowledged()) {
             acknowledged_ = true;
@@ -325,7 +327,13 @@ class Runner {
         apply(session_.on_stop(code));
     }
 
+    // Carries out the session's actions, then arms the timer for its next deadline.
     void apply(protocol::Actions actions) {
+        carry_out(std::move(actions));
+        arm_timer();
+    }
+
+    void carry_out(protocol::Actions actions) {
         for (auto& action : actions) {
             if (auto* send_text = std::get_if<protocol::SendText>(&action)) {
                 spdlog::debug("sending {}", send_text->description);
@@ -347,7 +355,6 @@ class Runner {
         if (output_.closed()) {
             on_stdout_closed();
         }
-        arm_timer();
     }
 
     void flush_output() {

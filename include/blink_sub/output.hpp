@@ -11,7 +11,8 @@ namespace blink_sub {
 // such as `jq` sees every line without delay.
 class Output {
   public:
-    explicit Output(int fd = 1) : fd_(fd) {}
+    // When `fd` is a pipe, asks the kernel for a larger one (see output.cpp).
+    explicit Output(int fd = 1);
 
     // Adds a line (the newline is added here); writes out when the buffer is full.
     void append_line(std::string_view line);

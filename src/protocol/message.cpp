@@ -1,5 +1,6 @@
 #include "blink_sub/protocol/message.hpp"
 
+#include <algorithm>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <simdjson.h>
@@ -9,6 +10,20 @@ namespace blink_sub::protocol {
 namespace {
 
 using simdjson::dom::element;
+
+bool is_space(char c) {
+    return c == ' ' || c == '\t' || c == '\r' || c == '\n';
+}
+
+// The position of the last byte before `end` that is not JSON white space; npos if none.
+std::size_t last_non_space(std::string_view text, std::size_t end) {
+    while (end > 0) {
+        if (!is_space(text[--end])) {
+            return end;
+        }
+    }
+    return std::string_view::npos;
+}
 
 std::string_view string_field(element object, const char* key) {
     std::string_view value;
@@ -91,45 +106,72 @@ Members scan_members(simdjson::dom::object root) {
 }
 
 // Where the payload's text lies in the frame, in the usual shape of a graphql-ws frame:
-// `"payload"` is the one and last member, spelt plainly, and no other member holds an object or
-// array (so no nested key can be found first). Nothing when the frame has another shape; the
-// caller then serialises the parsed payload instead.
+// `"payload"` is the one and last member, its value an object, and no other member holds an
+// object or array. Then the first `{` after the frame's own opens the payload, unless it stands
+// inside a string; it is taken only when a plainly spelt `"payload"` key and its colon come
+// right before it, which a `{` inside a string cannot have (a quote in a string is escaped).
+// Nothing when the frame has another shape; the caller then serialises the parsed payload.
 std::optional<std::string_view> payload_text(std::string_view frame, const Members& members) {
     if (members.payloads != 1 || !members.payload_last || members.nested_besides_payload) {
         return std::nullopt;
     }
-
-    // In valid JSON a quote that follows `{` or `,` opens a key; any other
-    // match (say inside the key "\"payload") is not the member.
-    constexpr std::string_view marker = "\"payload\":";
-    const std::size_t at = frame.find(marker);
-    if (at == std::string_view::npos || at == 0 || frame.find('{', 1) < at) {
+    constexpr std::string_view key = "\"payload\"";
+    const std::size_t begin = frame.find('{', 1);
+    if (begin == std::string_view::npos) {
         return std::nullopt;
     }
-    const std::size_t before = frame.find_last_not_of(" \t\r\n", at - 1);
+    const std::size_t colon = last_non_space(frame, begin);
+    if (colon == std::string_view::npos || frame[colon] != ':') {
+        return std::nullopt;
+    }
+    const std::size_t key_end = last_non_space(frame, colon) + 1;
+    if (key_end < key.size() + 1 || frame.substr(key_end - key.size(), key.size()) != key) {
+        return std::nullopt;
+    }
+    // In valid JSON a quote that follows `{` or `,` opens a key; the key "\"payload" (whose
+    // quote follows a backslash) is not the member.
+    const std::size_t before = last_non_space(frame, key_end - key.size());
     if (before == std::string_view::npos || (frame[before] != ',' && frame[before] != '{')) {
         return std::nullopt;
     }
 
-    const std::size_t begin = frame.find_first_not_of(" \t\r\n", at + marker.size());
-    std::size_t end = frame.find_last_not_of(" \t\r\n");
-    if (begin == std::string_view::npos || end == std::string_view::npos || frame[end] != '}') {
+    // The payload is the last member, so its closing brace is the last but one.
+    std::size_t end = last_non_space(frame, frame.size());
+    if (end == std::string_view::npos || frame[end] != '}') {
         return std::nullopt;
     }
-    end = frame.find_last_not_of(" \t\r\n", end - 1) + 1;
+    end = last_non_space(frame, end) + 1;
+    if (end <= begin) {
+        return std::nullopt;
+    }
     return frame.substr(begin, end - begin);
 }
 
 // In valid JSON, white space outside strings is the only byte at or below U+0020 besides the
 // space inside strings (control characters must be escaped there). Text without any such byte
-// is therefore already compact, which this loop (vectorised by the compiler) settles faster
-// than the minifier can.
+// is therefore already compact, which this scan settles faster than the minifier can. The
+// lowest byte of each block is found with vector instructions: the fixed-size inner loop is
+// what the compiler turns into them.
 bool surely_compact(std::string_view json) {
-    bool low = false;
-    for (const char c : json) {
-        low |= static_cast<unsigned char>(c) <= 0x20;
+    constexpr std::size_t block = 32;
+    const auto* bytes = reinterpret_cast<const unsigned char*>(json.data());
+    const std::size_t size = json.size();
+    std::size_t at = 0;
+    for (; at + block <= size; at += block) {
+        unsigned char lowest = 0xff;
+        for (std::size_t i = 0; i < block; ++i) {
+            lowest = std::min(lowest, bytes[at + i]);
+        }
+        if (lowest <= 0x20) {
+            return false;
+        }
     }
-    return !low;
+    for (; at < size; ++at) {
+        if (bytes[at] <= 0x20) {
+            return false;
+        }
+    }
+    return true;
 }
 
 bool parse_type(std::string_view name, MessageType& type) {

@@ -62,6 +62,37 @@ TEST(FrameDecoder, AMisleadingPayloadKeyNeverCutsThePayloadWrong) {
     }
 }
 
+TEST(FrameDecoder, BracesAndPayloadKeysInsideEarlierStringsDoNotMisplaceThePayload) {
+    for (auto frame : {R"({"id":"{","type":"next","payload":{"a":1}})",
+                       R"({"id":"1","type":"next","x":"\"payload\":{","payload":{"a":1}})",
+                       R"({"id":"1","type":"next","x":"a, \"payload\" : {","payload":{"a":1}})",
+                       R"({"id":"1","type":"next","x":"payload\":{","payload":{"a":1}})"}) {
+        auto result = decode(frame);
+        ASSERT_TRUE(result.ok) << frame;
+        EXPECT_EQ(result.message.payload, R"({"a":1})") << frame;
+    }
+}
+
+// The compactness check reads 32 bytes at a time, then the rest one by one: white space in
+// either part must be found.
+TEST(FrameDecoder, WhiteSpaceDeepInALongPayloadIsFound) {
+    const std::string name(40, 'n');
+    for (std::size_t tail = 0; tail < 40; ++tail) {
+        const std::string pad(tail, 'p');
+        const std::string frame =
+            R"({"id":"1","type":"next","payload":{")" + name + pad + "\":1,\t\"b\":2}}";
+        auto result = decode(frame);
+        ASSERT_TRUE(result.ok) << frame;
+        EXPECT_EQ(result.message.payload, "{\"" + name + pad + R"(":1,"b":2})") << frame;
+    }
+}
+
+TEST(FrameDecoder, SpacesAroundTheLastPayloadAreLeftOut) {
+    auto result = decode("{\"id\":\"1\",\"type\":\"next\", \"payload\" :\n{\"a\":1} \r\n}");
+    ASSERT_TRUE(result.ok);
+    EXPECT_EQ(result.message.payload, R"({"a":1})");
+}
+
 TEST(FrameDecoder, WhiteSpaceOnlyInsideStringsKeepsThePayloadAsSent) {
     auto result = decode(R"({"type":"next","id":"1","payload":{"data":{"memo":"two  words"}}})");
     ASSERT_TRUE(result.ok) << result.error;

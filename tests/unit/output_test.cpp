@@ -67,12 +67,22 @@ TEST(Output, AFullBufferIsWrittenWithoutAFlush) {
     Pipe pipe;
     Output output(pipe.write_end);
     const std::string line(1000, 'x');
-    for (int i = 0; i < 70; ++i) {
+    for (int i = 0; i < 270; ++i) {
         output.append_line(line);
     }
     ASSERT_EQ(::fcntl(pipe.read_end, F_SETFL, O_NONBLOCK), 0);
-    EXPECT_EQ(pipe.drain(70 * 1001).size(), 66u * 1001)
-        << "the first 64 KiB (66 lines) went out on their own, the rest waits";
+    EXPECT_EQ(pipe.drain(270 * 1001).size(), 262u * 1001)
+        << "the first 256 KiB (262 lines) went out on their own, the rest waits";
+}
+
+TEST(Output, APipeOnStdoutIsGrownToOneMebibyte) {
+    int fds[2];
+    ASSERT_EQ(::pipe(fds), 0);
+    ASSERT_LT(::fcntl(fds[1], F_GETPIPE_SZ), 1 << 20);
+    Output output(fds[1]);
+    EXPECT_EQ(::fcntl(fds[1], F_GETPIPE_SZ), 1 << 20);
+    ::close(fds[0]);
+    ::close(fds[1]);
 }
 
 TEST(Output, ClosedReaderIsReportedNotFatal) {
