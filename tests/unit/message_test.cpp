@@ -78,12 +78,15 @@ TEST(FrameDecoder, BracesAndPayloadKeysInsideEarlierStringsDoNotMisplaceThePaylo
 TEST(FrameDecoder, WhiteSpaceDeepInALongPayloadIsFound) {
     const std::string name(40, 'n');
     for (std::size_t tail = 0; tail < 40; ++tail) {
-        const std::string pad(tail, 'p');
-        const std::string frame =
-            R"({"id":"1","type":"next","payload":{")" + name + pad + "\":1,\t\"b\":2}}";
+        std::string key = name;
+        key.append(tail, 'p');
+        std::string frame = R"({"id":"1","type":"next","payload":{")";
+        frame.append(key).append("\":1,\t\"b\":2}}");
+        std::string expected = "{\"";
+        expected.append(key).append(R"(":1,"b":2})");
         auto result = decode(frame);
         ASSERT_TRUE(result.ok) << frame;
-        EXPECT_EQ(result.message.payload, "{\"" + name + pad + R"(":1,"b":2})") << frame;
+        EXPECT_EQ(result.message.payload, expected) << frame;
     }
 }
 
