@@ -2,6 +2,7 @@
 
 #include <csignal>
 #include <fcntl.h>
+#include <fstream>
 #include <gtest/gtest.h>
 #include <string>
 #include <unistd.h>
@@ -76,6 +77,11 @@ TEST(Output, AFullBufferIsWrittenWithoutAFlush) {
 }
 
 TEST(Output, APipeOnStdoutIsGrownToOneMebibyte) {
+    std::ifstream limit_file("/proc/sys/fs/pipe-max-size");
+    long limit = 0;
+    if (limit_file >> limit && limit < (1 << 20)) {
+        GTEST_SKIP() << "this host caps pipes at " << limit << " bytes (fs.pipe-max-size)";
+    }
     int fds[2];
     ASSERT_EQ(::pipe(fds), 0);
     ASSERT_LT(::fcntl(fds[1], F_GETPIPE_SZ), 1 << 20);
